@@ -1,0 +1,33 @@
+package io.orderflow;
+
+import io.orderflow.config.OrderflowConfiguration;
+import io.orderflow.config.Preflight;
+import io.orderflow.config.Settings;
+import io.orderflow.config.SettingsException;
+import org.apache.camel.main.Main;
+
+/** Runs orderflow: {@code java -jar orderflow.jar}. */
+public final class Application {
+
+    private Application() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Settings settings;
+        try {
+            settings = Settings.load(System.getenv(), System.getProperties());
+            Preflight.check(settings);
+        } catch (SettingsException e) {
+            System.err.println("orderflow: cannot start: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Main main = new Main();
+        OrderflowConfiguration configuration = new OrderflowConfiguration(settings);
+        main.bind("metricsRegistry", configuration.meters());
+        main.configure().addConfiguration(configuration);
+        OrderflowConfiguration.camelProperties(settings).forEach(main::addOverrideProperty);
+        int code = main.run(args);
+        System.exit(code);
+    }
+}

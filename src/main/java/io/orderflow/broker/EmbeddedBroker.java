@@ -1,0 +1,114 @@
+package io.orderflow.broker;
+
+import io.orderflow.config.Settings;
+import io.orderflow.config.SettingsException;
+import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.core.config.Configuration;
+import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.server.JournalType;
+import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
+import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
+import org.apache.activemq.artemis.spi.core.security.ActiveMQJAASSecurityManager;
+import org.apache.activemq.artemis.spi.core.security.jaas.InVMLoginModule;
+import org.apache.activemq.artemis.core.config.impl.SecurityConfiguration;
+import org.apache.activemq.artemis.core.security.Role;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Artemis broker inside the orderflow process: persistent journal under the data dir, synced
+ * on every commit; an in-VM acceptor for orderflow itself and a TCP acceptor (CORE and OpenWire,
+ * so ActiveMQ Classic clients can send orders) on orderflow.broker.listen.
+ */
+public final class EmbeddedBroker implements AutoCloseable {
+
+    public static final String DEAD_LETTER = "orderflow.dead-letter";
+    public static final String EXPIRED = "orderflow.expired";
+
+    private final EmbeddedActiveMQ broker = new EmbeddedActiveMQ();
+
+    public EmbeddedBroker(Settings settings) {
+        Path dir = settings.dataDir().resolve("broker");
+        URI listen = settings.brokerListen();
+        Configuration config = new ConfigurationImpl();
+        config.setName("orderflow");
+        config.setPersistenceEnabled(true);
+        config.setJournalType(JournalType.NIO);
+        config.setJournalSyncTransactional(true);
+        config.setJournalSyncNonTransactional(true);
+        config.setJournalDirectory(dir.resolve("journal").toString());
+        config.setBindingsDirectory(dir.resolve("bindings").toString());
+        config.setPagingDirectory(dir.resolve("paging").toString());
+        config.setLargeMessagesDirectory(dir.resolve("large-messages").toString());
+        config.setNodeManagerLockDirectory(dir.resolve("lock").toString());
+        config.setJMXManagementEnabled(false);
+        config.setGracefulShutdownEnabled(true);
+        config.setGracefulShutdownTimeout(10_000);
+        try {
+            config.addAcceptorConfiguration("in-vm", "vm://0");
+            config.addAcceptorConfiguration("tcp", "tcp://" + listen.getHost() + ":" + listen.getPort()
+                    + "?protocols=CORE,OPENWIRE");
+        } catch (Exception e) {
+            throw new SettingsException("orderflow.broker.listen: " + e.getMessage());
+        }
+        String user = settings.get("orderflow.broker.user");
+        if (user.isEmpty()) {
+            config.setSecurityEnabled(false);
+        } else {
+            config.setSecurityEnabled(true);
+            SecurityConfiguration security = new SecurityConfiguration();
+            security.addUser(user, settings.get("orderflow.broker.password"));
+            security.addRole(user, "orderflow");
+            security.setDefaultUser(null);
+            broker.setSecurityManager(new ActiveMQJAASSecurityManager(InVMLoginModule.class.getName(), security));
+            config.putSecurityRoles("#", Set.of(new Role("orderflow", true, true, true, true, true, true, true, true, true, true, true, true)));
+        }
+        long redeliveryDelay = settings.getLong("orderflow.retry.initial-delay-ms");
+        config.addAddressSetting("#", new AddressSettings()
+                // without a dead-letter address Artemis deletes a message after its last attempt
+                .setDeadLetterAddress(SimpleString.of(DEAD_LETTER))
+                .setExpiryAddress(SimpleString.of(EXPIRED))
+                .setMaxDeliveryAttempts(settings.getInt("orderflow.broker.max-delivery-attempts"))
+                // the default delay of 0 is a redelivery storm
+                .setRedeliveryDelay(redeliveryDelay)
+                .setRedeliveryMultiplier(2.0)
+                .setMaxRedeliveryDelay(settings.getLong("orderflow.retry.max-delay-ms")));
+        broker.setConfiguration(config);
+    }
+
+    public void start() {
+        try {
+            broker.start();
+            // a TCP port in use does not fail start(): the server just never activates
+            if (!broker.getActiveMQServer().waitForActivation(30, TimeUnit.SECONDS)) {
+                stopQuietly();
+                throw new SettingsException("the embedded broker could not start; is orderflow.broker.listen's port in use?");
+            }
+        } catch (SettingsException e) {
+            throw e;
+        } catch (Exception e) {
+            stopQuietly();
+            throw new IllegalStateException("the embedded broker could not start: " + e.getMessage(), e);
+        }
+    }
+
+    public boolean isActive() {
+        return broker.getActiveMQServer() != null && broker.getActiveMQServer().isActive();
+    }
+
+    private void stopQuietly() {
+        try {
+            broker.stop();
+        } catch (Exception ignored) {
+            // already failing; the original error is what matters
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        broker.stop();
+    }
+}

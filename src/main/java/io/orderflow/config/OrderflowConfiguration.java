@@ -1,0 +1,211 @@
+package io.orderflow.config;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.orderflow.broker.EmbeddedBroker;
+import io.orderflow.broker.EventTopology;
+import io.orderflow.db.Database;
+import io.orderflow.email.MailSink;
+import io.orderflow.email.NotificationRecorder;
+import io.orderflow.email.NotificationSender;
+import io.orderflow.infra.DeadLetters;
+import io.orderflow.infra.JsonResponse;
+import io.orderflow.intake.InboxFolder;
+import io.orderflow.intake.Inboxes;
+import io.orderflow.intake.StableFiles;
+import io.orderflow.observe.ConsumerMetrics;
+import io.orderflow.observe.DependencyHealth;
+import io.orderflow.order.OrderFiles;
+import io.orderflow.order.OrderFormat;
+import io.orderflow.order.OrderIntake;
+import io.orderflow.order.OrderMessages;
+import io.orderflow.order.OrderStatus;
+import io.orderflow.order.OrderView;
+import io.orderflow.outbox.Outbox;
+import io.orderflow.outbox.OutboxRelay;
+import io.orderflow.stock.StockLevels;
+import io.orderflow.stock.StockReservation;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.jms.JmsComponent;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Wires orderflow: database and schema, broker and its topology, the JMS component, each
+ * service's beans and its outbox relay. Beans are bound under the names the routes use.
+ */
+public final class OrderflowConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OrderflowConfiguration.class);
+
+    private final Settings settings;
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public OrderflowConfiguration(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** Bind under "metricsRegistry" before Camel starts, so that /observe/metrics shows orderflow's meters. */
+    public PrometheusMeterRegistry meters() {
+        return meters;
+    }
+
+    /** The properties the routes and camel-main see, besides application.properties. */
+    public static Map<String, String> camelProperties(Settings settings) {
+        Map<String, String> p = new LinkedHashMap<>(settings.asMap());
+        p.put("orderflow.routes-pattern", settings.routesPattern());
+        for (String service : Settings.SERVICES) {
+            p.put("orderflow.run." + service, String.valueOf(settings.runs(service)));
+        }
+        p.put("orderflow.dir.orders", settings.dataDir().resolve("orders").toString());
+        p.put("orderflow.dir.stock", settings.dataDir().resolve("stock").toString());
+        p.put("orderflow.events.consumer-options", "transacted=true&cacheLevelName=CACHE_CONSUMER&concurrentConsumers="
+                + settings.get("orderflow.events.concurrency") + "&disableReplyTo=true");
+        return p;
+    }
+
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        Registry registry = context.getRegistry();
+
+        Database db = Database.open(settings);
+        context.addService(stopping("database", db::close), true, true);
+        db.migrate(settings.getLong("orderflow.retry.initial-delay-ms"));
+        LOG.info("Database ready: {}", settings.isPostgres() ? "PostgreSQL" : "H2 under " + settings.dataDir().resolve("db"));
+
+        String brokerUser = settings.get("orderflow.broker.user");
+        String brokerPassword = settings.get("orderflow.broker.password");
+        EmbeddedBroker broker = null;
+        if (settings.brokerEmbedded()) {
+            broker = new EmbeddedBroker(settings);
+            broker.start();
+            context.addService(stopping("broker", broker::close), true, true);
+            LOG.info("Embedded broker listening on {}", settings.brokerListen());
+        }
+        declareTopology(brokerUser, brokerPassword);
+
+        ActiveMQConnectionFactory connectionFactory = new ActiveMQConnectionFactory(settings.brokerUrl(), brokerUser, brokerPassword);
+        connectionFactory.setCallTimeout(10_000);
+        if (!settings.brokerEmbedded()) {
+            // survive a broker restart without losing the session's consumers
+            connectionFactory.setReconnectAttempts(-1);
+            connectionFactory.setRetryInterval(1000);
+            connectionFactory.setRetryIntervalMultiplier(2.0);
+            connectionFactory.setMaxRetryInterval(10_000);
+        }
+        JmsComponent jms = JmsComponent.jmsComponent(connectionFactory);
+        if (!brokerUser.isEmpty()) {
+            jms.getConfiguration().setUsername(brokerUser);
+            jms.getConfiguration().setPassword(brokerPassword);
+        }
+        context.addComponent("jms", jms);
+
+        ConsumerMetrics consumerMetrics = new ConsumerMetrics(meters);
+        long maxFileSize = settings.getLong("orderflow.orders.max-file-size");
+        int batch = settings.getInt("orderflow.outbox.batch-size");
+        long poll = settings.getLong("orderflow.outbox.poll-interval-ms");
+
+        // order service
+        Outbox orderOutbox = new Outbox("order", db.jdbc(), db.dialect());
+        OrderFormat format = new OrderFormat();
+        OrderIntake intake = new OrderIntake(db.jdbc(), db.transactions(), orderOutbox, meters);
+        InboxFolder orderInbox = new InboxFolder("order", settings.dataDir().resolve("orders"), meters);
+        registry.bind("orderFiles", new OrderFiles(format, intake, orderInbox, maxFileSize));
+        registry.bind("orderMessages", new OrderMessages(format, intake, meters));
+        registry.bind("orderStatus", new OrderStatus(db.jdbc(), db.transactions(), consumerMetrics));
+        registry.bind("orderView", new OrderView(db.jdbc()));
+
+        // stock service
+        Outbox stockOutbox = new Outbox("stock", db.jdbc(), db.dialect());
+        InboxFolder stockInbox = new InboxFolder("stock", settings.dataDir().resolve("stock"), meters);
+        registry.bind("stockLevels", new StockLevels(db.jdbc(), db.transactions(), stockInbox, maxFileSize));
+        registry.bind("stockReservation", new StockReservation(db.jdbc(), db.transactions(), stockOutbox, consumerMetrics));
+
+        // email service
+        Outbox emailOutbox = new Outbox("email", db.jdbc(), db.dialect());
+        MailSink sink = new MailSink(context.createProducerTemplate(), settings);
+        NotificationSender sender = new NotificationSender(db.jdbc(), db.transactions(), db.dialect(), emailOutbox, sink,
+                settings.getLong("orderflow.mail.retry-initial-delay-ms"), settings.getLong("orderflow.mail.retry-max-delay-ms"),
+                poll, meters);
+        registry.bind("notificationRecorder", new NotificationRecorder(db.jdbc(), db.transactions(), consumerMetrics, sender::wake));
+
+        registry.bind("inboxes", new Inboxes(Map.of("order-files", orderInbox, "stock-files", stockInbox)));
+        registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));
+        registry.bind("deadLetters", new DeadLetters(meters));
+        registry.bind("jsonResponse", new JsonResponse());
+
+        // each process relays the outboxes of the services it runs
+        for (Outbox outbox : new Outbox[] {orderOutbox, stockOutbox, emailOutbox}) {
+            if (settings.runs(outbox.service())) {
+                OutboxRelay relay = new OutboxRelay(outbox, db.transactions(), connectionFactory, brokerUser, brokerPassword,
+                        batch, poll, meters);
+                context.addService(relay, true, false);
+                Gauge.builder("orderflow.outbox.backlog", outbox, o -> safe(o::backlog)).tag("service", outbox.service())
+                        .description("Committed events not yet published").register(meters);
+            }
+        }
+        if (settings.runs("email")) {
+            context.addService(sender, true, false);
+        }
+
+        registry.bind("databaseHealth", new DependencyHealth("database", () -> db.jdbc().queryForObject("SELECT 1", Integer.class) == 1));
+        EmbeddedBroker embedded = broker;
+        registry.bind("brokerHealth", new DependencyHealth("broker", () -> {
+            if (embedded != null && !embedded.isActive()) {
+                return false;
+            }
+            try (var connection = connectionFactory.createConnection()) {
+                return true;
+            }
+        }));
+    }
+
+    private void declareTopology(String user, String password) throws InterruptedException {
+        long delay = 1000;
+        while (true) {
+            try {
+                EventTopology.declare(settings.brokerUrl(), user, password);
+                return;
+            } catch (Exception e) {
+                LOG.warn("Broker {} not reachable ({}); retrying in {} ms", settings.brokerUrl(), e.getMessage(), delay);
+                Thread.sleep(delay);
+                delay = Math.min(delay * 2, 10_000);
+            }
+        }
+    }
+
+    private static double safe(java.util.function.LongSupplier supplier) {
+        try {
+            return supplier.getAsLong();
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static ServiceSupport stopping(String name, AutoCloseableAction action) {
+        return new ServiceSupport() {
+            @Override
+            protected void doStop() throws Exception {
+                action.close();
+            }
+
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
+    }
+
+    @FunctionalInterface
+    private interface AutoCloseableAction {
+        void close() throws Exception;
+    }
+}

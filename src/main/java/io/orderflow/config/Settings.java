@@ -1,0 +1,252 @@
+package io.orderflow.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The resolved orderflow.* settings: defaults from application.properties, overridden by environment
+ * variables (ORDERFLOW_DATA_DIR style), overridden by system properties (-Dorderflow.data-dir).
+ * Validation happens here, before anything starts, so that a wrong setting stops startup with one
+ * line saying what to fix.
+ */
+public final class Settings {
+
+    public static final Set<String> SERVICES = Set.of("order", "stock", "email");
+
+    private final Map<String, String> values;
+
+    private Settings(Map<String, String> values) {
+        this.values = values;
+    }
+
+    public static Settings load(Map<String, String> env, Properties system) {
+        return load(env, system, Map.of());
+    }
+
+    /** @param overrides highest precedence, used by tests */
+    public static Settings load(Map<String, String> env, Properties system, Map<String, String> overrides) {
+        Map<String, String> defaults = defaults();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Map.Entry<String, String> d : defaults.entrySet()) {
+            String key = d.getKey();
+            String value = d.getValue();
+            String fromEnv = env.get(envName(key));
+            if (fromEnv != null) {
+                value = fromEnv;
+            }
+            String fromSystem = system.getProperty(key);
+            if (fromSystem != null) {
+                value = fromSystem;
+            }
+            if (overrides.containsKey(key)) {
+                value = overrides.get(key);
+            }
+            values.put(key, value.trim());
+        }
+        List<String> unknown = new ArrayList<>();
+        for (String name : system.stringPropertyNames()) {
+            if (name.startsWith("orderflow.") && !defaults.containsKey(name) && !name.startsWith("orderflow.test.")) {
+                unknown.add(name);
+            }
+        }
+        for (String name : overrides.keySet()) {
+            if (!defaults.containsKey(name) && !name.startsWith("orderflow.test.")) {
+                unknown.add(name);
+            }
+        }
+        if (!unknown.isEmpty()) {
+            throw new SettingsException("unknown setting " + String.join(", ", unknown)
+                    + " (see the configuration table in README.md)");
+        }
+        Settings settings = new Settings(values);
+        settings.validate();
+        return settings;
+    }
+
+    static String envName(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static Map<String, String> defaults() {
+        Properties p = new Properties();
+        try (InputStream in = Settings.class.getResourceAsStream("/application.properties")) {
+            if (in == null) {
+                throw new IllegalStateException("application.properties missing from the classpath");
+            }
+            p.load(in);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> defaults = new LinkedHashMap<>();
+        for (String name : new TreeSet<>(p.stringPropertyNames())) {
+            if (name.startsWith("orderflow.")) {
+                defaults.put(name, p.getProperty(name));
+            }
+        }
+        return defaults;
+    }
+
+    private void validate() {
+        for (String key : values.keySet()) {
+            if (key.endsWith("-ms") || key.endsWith("-s") || key.endsWith("-size") || key.endsWith("-attempts")
+                    || key.endsWith(".port") || key.endsWith(".concurrency") || key.endsWith("pool-size")) {
+                positiveLong(key);
+            }
+        }
+        port("orderflow.http.port");
+        port("orderflow.mail.smtp.port");
+        String mode = get("orderflow.mail.mode");
+        if (!mode.equals("file") && !mode.equals("smtp")) {
+            throw new SettingsException("orderflow.mail.mode must be 'file' or 'smtp', not '" + mode + "'");
+        }
+        if (services().isEmpty()) {
+            throw new SettingsException("orderflow.services must name at least one of order, stock, email");
+        }
+        for (String s : get("orderflow.services").split(",")) {
+            if (!s.isBlank() && !SERVICES.contains(s.trim())) {
+                throw new SettingsException("orderflow.services: unknown service '" + s.trim()
+                        + "' (use a comma-separated subset of order,stock,email)");
+            }
+        }
+        String url = get("orderflow.db.url");
+        if (!url.isEmpty() && !url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
+            throw new SettingsException("orderflow.db.url must be a jdbc:h2: or jdbc:postgresql: URL, not '" + url + "'");
+        }
+        if (brokerEmbedded()) {
+            URI listen = brokerListen();
+            if (!isLoopback(listen.getHost()) && (get("orderflow.broker.user").isEmpty()
+                    || get("orderflow.broker.password").isEmpty())) {
+                throw new SettingsException("orderflow.broker.listen " + listen + " is beyond loopback: set "
+                        + "orderflow.broker.user and orderflow.broker.password");
+            }
+        } else if (get("orderflow.broker.url").isEmpty()) {
+            throw new SettingsException("orderflow.broker.embedded=false needs orderflow.broker.url "
+                    + "(for example tcp://broker-host:61616)");
+        }
+        if (!isLoopback(get("orderflow.http.host"))) {
+            // the API has no authentication of its own and shows customer data
+            throw new SettingsException("orderflow.http.host " + get("orderflow.http.host") + " is beyond loopback: "
+                    + "the HTTP API has no credentials, keep it on 127.0.0.1 and publish it through an "
+                    + "authenticating reverse proxy");
+        }
+        String bool = get("orderflow.broker.embedded");
+        if (!bool.equals("true") && !bool.equals("false")) {
+            throw new SettingsException("orderflow.broker.embedded must be true or false, not '" + bool + "'");
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("::1")
+                || host.equals("[::1]"));
+    }
+
+    private long positiveLong(String key) {
+        String v = get(key);
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new SettingsException(key + " must be a non-negative whole number, not '" + v + "'");
+        }
+    }
+
+    private void port(String key) {
+        long p = positiveLong(key);
+        if (p > 65535) {
+            throw new SettingsException(key + " must be a port number (0-65535), not " + p);
+        }
+    }
+
+    public String get(String key) {
+        String v = values.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("no such setting: " + key);
+        }
+        return v;
+    }
+
+    public long getLong(String key) {
+        return Long.parseLong(get(key));
+    }
+
+    public int getInt(String key) {
+        return Integer.parseInt(get(key));
+    }
+
+    public Map<String, String> asMap() {
+        return values;
+    }
+
+    public Path dataDir() {
+        return Path.of(get("orderflow.data-dir")).toAbsolutePath().normalize();
+    }
+
+    public List<String> services() {
+        return Arrays.stream(get("orderflow.services").split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList();
+    }
+
+    public boolean runs(String service) {
+        return services().contains(service);
+    }
+
+    public boolean brokerEmbedded() {
+        return Boolean.parseBoolean(get("orderflow.broker.embedded"));
+    }
+
+    public URI brokerListen() {
+        try {
+            URI uri = URI.create(get("orderflow.broker.listen"));
+            if (!"tcp".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0) {
+                throw new IllegalArgumentException();
+            }
+            return uri;
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException("orderflow.broker.listen must look like tcp://127.0.0.1:61616, not '"
+                    + get("orderflow.broker.listen") + "'");
+        }
+    }
+
+    public String brokerUrl() {
+        String url = get("orderflow.broker.url");
+        return url.isEmpty() ? "vm://0" : url;
+    }
+
+    public String dbUrl() {
+        String url = get("orderflow.db.url");
+        if (!url.isEmpty()) {
+            return url;
+        }
+        // WRITE_DELAY=0: H2 otherwise loses committed transactions when the process is killed.
+        // MODE=PostgreSQL: one SQL dialect for both databases (INSERT ... ON CONFLICT DO NOTHING).
+        return "jdbc:h2:file:" + dataDir().resolve("db").resolve("orderflow")
+                + ";WRITE_DELAY=0;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+    }
+
+    public boolean isPostgres() {
+        return dbUrl().startsWith("jdbc:postgresql:");
+    }
+
+    /** The Camel route include pattern: routes packed in the jar, or a folder that overrides them. */
+    public String routesPattern() {
+        String dir = get("orderflow.routes-dir");
+        if (dir.isEmpty()) {
+            return "classpath:routes/*.yaml";
+        }
+        return "file:" + Path.of(dir).toAbsolutePath().normalize() + "/*.yaml";
+    }
+}

@@ -1,0 +1,106 @@
+package io.orderflow.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.orderflow.config.Settings;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import javax.sql.DataSource;
+
+/**
+ * The connection pool, the schema (Flyway) and the transaction manager that every state change
+ * and its outbox rows commit through.
+ */
+public final class Database implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+    private final HikariDataSource dataSource;
+    private final Dialect dialect;
+    private final Transactions transactions;
+    private final JdbcTemplate jdbc;
+
+    private Database(HikariDataSource dataSource, Dialect dialect, int statementTimeoutSeconds) {
+        this.dataSource = dataSource;
+        this.dialect = dialect;
+        this.jdbc = new JdbcTemplate(dataSource);
+        this.jdbc.setQueryTimeout(statementTimeoutSeconds);
+        DataSourceTransactionManager txManager = new DataSourceTransactionManager(dataSource);
+        this.transactions = new Transactions(new TransactionTemplate(txManager));
+    }
+
+    public static Database open(Settings settings) {
+        String url = settings.dbUrl();
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("orderflow-db");
+        config.setJdbcUrl(url);
+        config.setUsername(settings.get("orderflow.db.user"));
+        config.setPassword(settings.get("orderflow.db.password"));
+        config.setMaximumPoolSize(settings.getInt("orderflow.db.pool-size"));
+        config.setConnectionTimeout(Math.max(250, settings.getLong("orderflow.db.connect-timeout-ms")));
+        config.setValidationTimeout(Math.max(250, Math.min(3000, settings.getLong("orderflow.db.connect-timeout-ms"))));
+        config.setAutoCommit(true);
+        // start even while the database is away: the first use waits for it, with a clear log line
+        config.setInitializationFailTimeout(-1);
+        if (url.startsWith("jdbc:postgresql:")) {
+            // pgjdbc waits forever on a dead socket unless told otherwise
+            config.addDataSourceProperty("connectTimeout", Math.max(1, settings.getLong("orderflow.db.connect-timeout-ms") / 1000));
+            config.addDataSourceProperty("socketTimeout", settings.getLong("orderflow.db.statement-timeout-s") + 30);
+            config.addDataSourceProperty("tcpKeepAlive", true);
+        }
+        HikariDataSource ds = new HikariDataSource(config);
+        Dialect dialect = url.startsWith("jdbc:postgresql:") ? Dialect.POSTGRESQL : Dialect.H2;
+        return new Database(ds, dialect, settings.getInt("orderflow.db.statement-timeout-s"));
+    }
+
+    /** Applies the schema, waiting for a database that is not up yet. */
+    public void migrate(long retryDelayMs) {
+        long delay = Math.max(100, retryDelayMs);
+        while (true) {
+            try {
+                Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+                        .load().migrate();
+                return;
+            } catch (RuntimeException e) {
+                if (!DatabaseUnavailable.isCause(e)) {
+                    throw e;
+                }
+                LOG.warn("Database {} not reachable ({}); retrying in {} ms", dataSource.getJdbcUrl(),
+                        DatabaseUnavailable.reason(e), delay);
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                delay = Math.min(delay * 2, 10_000);
+            }
+        }
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    public Transactions transactions() {
+        return transactions;
+    }
+
+    public JdbcTemplate jdbc() {
+        return jdbc;
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+}

@@ -1,0 +1,24 @@
+package io.orderflow.infra;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.orderflow.outbox.EventJson;
+import org.apache.camel.Exchange;
+
+import java.util.Map;
+
+/** Writes an API answer: the body as JSON, or 404 with a JSON error when there is nothing. */
+public final class JsonResponse {
+
+    public void write(Exchange exchange, String what) throws JsonProcessingException {
+        Object body = exchange.getMessage().getBody();
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        if (body == null) {
+            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 404);
+            body = Map.of("error", "unknown " + what);
+        } else {
+            exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        }
+        exchange.getMessage().setBody(EventJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(body));
+    }
+}

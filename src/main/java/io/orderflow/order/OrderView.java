@@ -1,0 +1,65 @@
+package io.orderflow.order;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.sql.Timestamp;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The order as the API shows it: status, lines, rejection reason and the timeline of its events. */
+public final class OrderView {
+
+    private final JdbcTemplate jdbc;
+
+    public OrderView(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** @return the order, or null if unknown */
+    public Map<String, Object> find(String orderId) {
+        List<Map<String, Object>> found = jdbc.query("SELECT order_id, customer_name, customer_email, status, rejection_reason, "
+                + "placed_at, decided_at, notified_at, notification_message_id, source FROM orders WHERE order_id = ?", (rs, i) -> {
+                    Map<String, Object> o = new LinkedHashMap<>();
+                    o.put("orderId", rs.getString(1));
+                    Map<String, Object> customer = new LinkedHashMap<>();
+                    if (rs.getString(2) != null) {
+                        customer.put("name", rs.getString(2));
+                    }
+                    customer.put("email", rs.getString(3));
+                    o.put("customer", customer);
+                    o.put("status", rs.getString(4));
+                    o.put("rejectionReason", rs.getString(5));
+                    o.put("placedAt", iso(rs.getTimestamp(6)));
+                    o.put("decidedAt", iso(rs.getTimestamp(7)));
+                    o.put("notifiedAt", iso(rs.getTimestamp(8)));
+                    o.put("notificationMessageId", rs.getString(9));
+                    o.put("source", rs.getString(10));
+                    return o;
+                }, orderId);
+        if (found.isEmpty()) {
+            return null;
+        }
+        Map<String, Object> order = found.get(0);
+        order.put("lines", jdbc.query("SELECT sku, quantity FROM order_line WHERE order_id = ? ORDER BY line_no", (rs, i) -> {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("sku", rs.getString(1));
+            l.put("quantity", rs.getInt(2));
+            return l;
+        }, orderId));
+        order.put("timeline", jdbc.query("SELECT event_type, event_id, occurred_at, recorded_at FROM order_event WHERE order_id = ? "
+                + "ORDER BY occurred_at, recorded_at", (rs, i) -> {
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("type", rs.getString(1));
+                    e.put("eventId", rs.getString(2));
+                    e.put("occurredAt", iso(rs.getTimestamp(3)));
+                    e.put("recordedAt", iso(rs.getTimestamp(4)));
+                    return e;
+                }, orderId));
+        return order;
+    }
+
+    private static String iso(Timestamp t) {
+        return t == null ? null : t.toInstant().toString();
+    }
+}

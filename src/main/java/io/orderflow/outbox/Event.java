@@ -1,0 +1,24 @@
+package io.orderflow.outbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * An event as it travels between services: JSON with eventId (UUID), type, orderId, occurredAt
+ * (ISO-8601 UTC), schemaVersion and the type's data. The eventId is what consumers deduplicate on.
+ */
+public record Event(String eventId, String type, String orderId, String occurredAt, int schemaVersion, JsonNode data) {
+
+    public static final String ORDER_PLACED = "OrderPlaced";
+    public static final String STOCK_RESERVED = "StockReserved";
+    public static final String OUT_OF_STOCK = "OutOfStock";
+    public static final String CUSTOMER_NOTIFIED = "CustomerNotified";
+
+    public static final int SCHEMA_VERSION = 1;
+
+    public static Event create(String type, String orderId, JsonNode data) {
+        return new Event(UUID.randomUUID().toString(), type, orderId, Instant.now().toString(), SCHEMA_VERSION, data);
+    }
+}

@@ -1,0 +1,54 @@
+package io.orderflow.outbox;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.util.UUID;
+
+/** Reads and writes events; an event that cannot be read is an {@link UnreadableEventException}, never retried. */
+public final class EventJson {
+
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private EventJson() {
+    }
+
+    public static String write(Event event) {
+        try {
+            return MAPPER.writeValueAsString(event);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Event read(String json) {
+        if (json == null || json.isBlank()) {
+            throw new UnreadableEventException("empty event body");
+        }
+        Event event;
+        try {
+            event = MAPPER.readValue(json, Event.class);
+        } catch (JsonProcessingException e) {
+            throw new UnreadableEventException("event is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (event.eventId() == null || event.type() == null || event.orderId() == null || event.data() == null) {
+            throw new UnreadableEventException("event lacks eventId, type, orderId or data");
+        }
+        try {
+            UUID.fromString(event.eventId());
+        } catch (IllegalArgumentException e) {
+            throw new UnreadableEventException("eventId is not a UUID: " + event.eventId());
+        }
+        if (event.schemaVersion() != Event.SCHEMA_VERSION) {
+            throw new UnreadableEventException("unsupported schemaVersion " + event.schemaVersion());
+        }
+        return event;
+    }
+
+    public static JsonNode tree(Object value) {
+        return MAPPER.valueToTree(value);
+    }
+}

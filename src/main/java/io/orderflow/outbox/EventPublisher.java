@@ -1,0 +1,127 @@
+package io.orderflow.outbox;
+
+import org.apache.activemq.artemis.api.core.ActiveMQDuplicateIdException;
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * Publishes outbox rows to the multicast address orderflow.events, a batch per broker transaction.
+ * Each message carries the event id as Artemis's duplicate-detection id, so a batch resent after a
+ * crash (sent, but not yet marked published) is dropped by the broker instead of delivered twice.
+ */
+final class EventPublisher implements AutoCloseable {
+
+    static final String ADDRESS = "orderflow.events";
+    /** Artemis's duplicate detection header (Message.HDR_DUPLICATE_DETECTION_ID). */
+    static final String DUPLICATE_ID = "_AMQ_DUPL_ID";
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
+
+    private final ConnectionFactory connectionFactory;
+    private final String user;
+    private final String password;
+    private Connection connection;
+    private Session session;
+    private MessageProducer producer;
+
+    EventPublisher(ConnectionFactory connectionFactory, String user, String password) {
+        this.connectionFactory = connectionFactory;
+        this.user = user;
+        this.password = password;
+    }
+
+    void publish(List<OutboxRow> rows) throws JMSException {
+        open();
+        for (OutboxRow row : rows) {
+            producer.send(message(row));
+        }
+        try {
+            session.commit();
+        } catch (JMSException e) {
+            session.rollback();
+            if (!isDuplicate(e)) {
+                throw e;
+            }
+            // Artemis rejects the whole transaction when one message is a duplicate, which happens
+            // when rows were sent before a crash but not marked published. Resend one per transaction:
+            // the duplicates are dropped one by one and the rest get through, so the relay never jams.
+            LOG.info("Broker refused a batch of {} events holding a duplicate; resending one by one", rows.size());
+            for (OutboxRow row : rows) {
+                producer.send(message(row));
+                try {
+                    session.commit();
+                } catch (JMSException one) {
+                    session.rollback();
+                    if (!isDuplicate(one)) {
+                        throw one;
+                    }
+                    LOG.info("Event {} ({} of order {}) was already published; the broker dropped the duplicate",
+                            row.eventId(), row.eventType(), row.orderId());
+                }
+            }
+        }
+    }
+
+    private static boolean isDuplicate(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ActiveMQDuplicateIdException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    private TextMessage message(OutboxRow row) throws JMSException {
+        TextMessage message = session.createTextMessage(row.payload());
+        message.setStringProperty("eventType", row.eventType());
+        message.setStringProperty("eventId", row.eventId());
+        message.setStringProperty("orderId", row.orderId());
+        // one message group per order: its events are consumed in the order they were published
+        message.setStringProperty("JMSXGroupID", row.orderId());
+        message.setStringProperty(DUPLICATE_ID, row.eventId());
+        return message;
+    }
+
+    private void open() throws JMSException {
+        if (session != null) {
+            return;
+        }
+        try {
+            connection = user.isEmpty() ? connectionFactory.createConnection()
+                    : connectionFactory.createConnection(user, password);
+            session = connection.createSession(true, Session.SESSION_TRANSACTED);
+            producer = session.createProducer(session.createTopic(ADDRESS));
+            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+        } catch (JMSException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Drops the connection; the next publish opens a new one. */
+    @Override
+    public void close() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (JMSException | RuntimeException e) {
+                LOG.debug("Closing broker connection failed", e);
+            }
+        }
+        connection = null;
+        session = null;
+        producer = null;
+    }
+}
