@@ -1,6 +1,7 @@
 package io.orderflow.config;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.orderflow.broker.EmbeddedBroker;
@@ -47,14 +48,21 @@ public final class OrderflowConfiguration implements CamelConfiguration {
     private static final Logger LOG = LoggerFactory.getLogger(OrderflowConfiguration.class);
 
     private final Settings settings;
-    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private MeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     public OrderflowConfiguration(Settings settings) {
         this.settings = settings;
     }
 
+    private Database database;
+
+    /** The database, once configured (tests and the invariant checker read it). */
+    public Database database() {
+        return database;
+    }
+
     /** Bind under "metricsRegistry" before Camel starts, so that /observe/metrics shows orderflow's meters. */
-    public PrometheusMeterRegistry meters() {
+    public MeterRegistry meters() {
         return meters;
     }
 
@@ -75,8 +83,16 @@ public final class OrderflowConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         Registry registry = context.getRegistry();
+        // one registry for Camel's and orderflow's meters, whichever was bound first
+        MeterRegistry bound = registry.lookupByNameAndType("metricsRegistry", MeterRegistry.class);
+        if (bound != null) {
+            meters = bound;
+        } else {
+            registry.bind("metricsRegistry", meters);
+        }
 
         Database db = Database.open(settings);
+        this.database = db;
         context.addService(stopping("database", db::close), true, true);
         db.migrate(settings.getLong("orderflow.retry.initial-delay-ms"));
         LOG.info("Database ready: {}", settings.isPostgres() ? "PostgreSQL" : "H2 under " + settings.dataDir().resolve("db"));

@@ -1,0 +1,307 @@
+package io.orderflow.flow;
+
+import io.orderflow.outbox.Event;
+import io.orderflow.support.OrderflowTestSupport;
+import org.apache.camel.Exchange;
+import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole flow, end to end, on real components: files and JMS in, events through the embedded
+ * broker, emails out. Run against each database by a small subclass.
+ */
+abstract class FlowContract extends OrderflowTestSupport {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    /** The raw RFC 5322 text of the notification of this kind for the order, waiting for it. */
+    protected abstract String awaitEmail(String orderId, String kind);
+
+    /** How many emails were sent for the order. */
+    protected abstract int emailsFor(String orderId);
+
+    protected JdbcTemplate jdbc() {
+        return configuration.database().jdbc();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    protected Path inbox(String kind) {
+        return dataDir.resolve(kind).resolve("inbox");
+    }
+
+    protected void drop(String kind, String name, String content) throws IOException {
+        Path tmp = inbox(kind).resolve("." + name + ".part");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, inbox(kind).resolve(name));
+    }
+
+    protected void stock(String csv) throws IOException {
+        String name = "stock-" + UUID.randomUUID() + ".csv";
+        drop("stock", name, csv);
+        awaitMoved("stock", name, "done");
+    }
+
+    protected void awaitMoved(String kind, String name, String folder) {
+        await().atMost(TIMEOUT).until(() -> Files.exists(dataDir.resolve(kind).resolve(folder).resolve(name)));
+    }
+
+    protected String status(String orderId) {
+        return jdbc().query("SELECT status FROM orders WHERE order_id = ?", rs -> rs.next() ? rs.getString(1) : null, orderId);
+    }
+
+    protected void awaitStatus(String orderId, String status) {
+        await().atMost(TIMEOUT).until(() -> status.equals(status(orderId)));
+    }
+
+    protected void awaitNotified(String orderId) {
+        await().atMost(TIMEOUT).until(() -> jdbc().queryForObject(
+                "SELECT COUNT(*) FROM orders WHERE order_id = ? AND notified_at IS NOT NULL", Integer.class, orderId) == 1);
+    }
+
+    protected static String order(String id, String email, String... skuQty) {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < skuQty.length; i += 2) {
+            if (i > 0) {
+                lines.append(',');
+            }
+            lines.append("{\"sku\":\"").append(skuQty[i]).append("\",\"quantity\":").append(skuQty[i + 1]).append('}');
+        }
+        return "{\"orderId\":\"" + id + "\",\"customer\":{\"name\":\"Test Customer\",\"email\":\"" + email + "\"},\"lines\":[" + lines + "]}";
+    }
+
+    protected static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    protected int count(String sql, Object... args) {
+        return jdbc().queryForObject(sql, Integer.class, args);
+    }
+
+    protected int[] stockOf(String sku) {
+        return jdbc().query("SELECT on_hand, reserved FROM stock_item WHERE sku = ?",
+                rs -> rs.next() ? new int[] {rs.getInt(1), rs.getInt(2)} : null, sku);
+    }
+
+    protected HttpResponse<String> get(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    // ------------------------------------------------------------------ the flow
+
+    @Test
+    void should_confirm_an_order_from_a_file_reserve_its_stock_and_email_the_customer() throws Exception {
+        String sku = unique("BOOK");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("A");
+        drop("orders", id + ".json", order(id, "ann@example.com", sku, "2"));
+
+        awaitMoved("orders", id + ".json", "done");
+        awaitStatus(id, "CONFIRMED");
+        awaitNotified(id);
+        assertThat(stockOf(sku)).containsExactly(10, 2);
+        String email = awaitEmail(id, "confirmation");
+        assertThat(email).contains("Message-ID: <" + id + ".confirmation@orderflow>", "To: ann@example.com", "2 x " + sku);
+        assertThat(count("SELECT COUNT(*) FROM order_event WHERE order_id = ?", id)).isEqualTo(3);
+    }
+
+    @Test
+    void should_reject_an_order_out_of_stock_naming_each_missing_item() throws Exception {
+        String sku = unique("MUG");
+        String unknown = unique("NOPE");
+        stock("sku,quantity\n" + sku + ",3\n");
+        String id = unique("B");
+        drop("orders", id + ".json", order(id, "bob@example.com", sku, "5", unknown, "1"));
+
+        awaitStatus(id, "REJECTED");
+        assertThat(jdbc().queryForObject("SELECT rejection_reason FROM orders WHERE order_id = ?", String.class, id))
+                .contains(sku + " (ordered 5, available 3)", unknown + " (ordered 1, available 0, unknown SKU)");
+        assertThat(stockOf(sku)).containsExactly(3, 0);
+        String email = awaitEmail(id, "out-of-stock");
+        assertThat(email).contains(sku + ": ordered 5, available 3");
+        awaitNotified(id);
+    }
+
+    @Test
+    void should_accept_every_order_of_an_array_file_or_none() throws Exception {
+        String sku = unique("PEN");
+        stock("sku,quantity\n" + sku + ",100\n");
+        String good = unique("C");
+        String bad = unique("C");
+        String name = unique("mixed") + ".json";
+        drop("orders", name, "[" + order(good, "c@example.com", sku, "1") + "," + order(bad, "c@example.com", sku, "0") + "]");
+
+        awaitMoved("orders", name, "error");
+        String report = Files.readString(dataDir.resolve("orders/error/" + name + ".error.txt"));
+        assertThat(report).contains("order #2 (orderId " + bad + ")", "/lines/0/quantity");
+        assertThat(status(good)).isNull();
+        assertThat(status(bad)).isNull();
+
+        String both = unique("both") + ".json";
+        String second = unique("C");
+        drop("orders", both, "[" + order(good, "c@example.com", sku, "1") + "," + order(second, "c@example.com", sku, "2") + "]");
+        awaitStatus(good, "CONFIRMED");
+        awaitStatus(second, "CONFIRMED");
+        assertThat(stockOf(sku)).containsExactly(100, 3);
+    }
+
+    @Test
+    void should_ignore_the_same_order_submitted_again_and_reject_a_different_one_with_its_id() throws Exception {
+        String sku = unique("CUP");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("D");
+        drop("orders", "first.json", order(id, "d@example.com", sku, "1"));
+        awaitNotified(id);
+
+        drop("orders", "again.json", order(id, "d@example.com", sku, "1"));
+        awaitMoved("orders", "again.json", "done");
+        drop("orders", "first.json", order(id, "d@example.com", sku, "1"));
+        // the same name is already in done/: the second one gets a unique suffix, nothing is overwritten
+        await().atMost(TIMEOUT).until(() -> {
+            try (var files = Files.list(dataDir.resolve("orders/done"))) {
+                return files.filter(f -> f.getFileName().toString().startsWith("first.")).count() == 2;
+            }
+        });
+
+        drop("orders", "changed.json", order(id, "d@example.com", sku, "7"));
+        awaitMoved("orders", "changed.json", "error");
+        assertThat(Files.readString(dataDir.resolve("orders/error/changed.json.error.txt")))
+                .contains("orderId " + id + " conflicts");
+
+        assertThat(count("SELECT COUNT(*) FROM order_outbox WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(stockOf(sku)).containsExactly(10, 1);
+        assertThat(emailsFor(id)).isEqualTo(1);
+    }
+
+    @Test
+    void should_apply_a_stock_count_file_twice_without_changing_anything() throws Exception {
+        String sku = unique("LAMP");
+        stock("sku,quantity\n" + sku + ",5\n");
+        String id = unique("E");
+        drop("orders", id + ".json", order(id, "e@example.com", sku, "2"));
+        awaitStatus(id, "CONFIRMED");
+        stock("sku,quantity\n" + sku + ",5\n");
+        stock("sku,quantity\n" + sku + ",5\n");
+        assertThat(stockOf(sku)).containsExactly(5, 2);
+        assertThat(get("/api/stock/" + sku).body()).contains("\"available\" : 3");
+    }
+
+    @Test
+    void should_take_orders_from_jms_and_move_invalid_messages_to_the_rejected_queue() throws Exception {
+        String sku = unique("JMS");
+        stock("sku,quantity\n" + sku + ",4\n");
+        String id = unique("F");
+        template.sendBody("jms:queue:orders.in", order(id, "f@example.com", sku, "4"));
+        awaitStatus(id, "CONFIRMED");
+        awaitEmail(id, "confirmation");
+
+        String invalid = "{\"orderId\":\"" + unique("G") + "\",\"lines\":[]}";
+        template.sendBodyAndHeader("jms:queue:orders.in", invalid, "shop", "test-shop");
+        Exchange rejected = consumer.receive("jms:queue:orders.in.rejected", 20_000);
+        assertThat(rejected).isNotNull();
+        assertThat(rejected.getIn().getBody(String.class)).isEqualTo(invalid);
+        assertThat(rejected.getIn().getHeader("rejectReason", String.class)).contains("customer", "lines");
+        assertThat(rejected.getIn().getHeader("shop", String.class)).isEqualTo("test-shop");
+
+        template.sendBody("jms:queue:orders.in", new byte[] {1, 2, 3});
+        Exchange bytes = consumer.receive("jms:queue:orders.in.rejected", 20_000);
+        assertThat(bytes.getIn().getHeader("rejectReason", String.class)).contains("bytes message");
+    }
+
+    @Test
+    void should_apply_a_duplicated_event_once() throws Exception {
+        String sku = unique("DUP");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("H");
+        drop("orders", id + ".json", order(id, "h@example.com", sku, "3"));
+        awaitNotified(id);
+        String placed = jdbc().queryForObject("SELECT payload FROM order_outbox WHERE order_id = ?", String.class, id);
+
+        // the same OrderPlaced delivered twice more (no broker duplicate-detection id: as if the broker had lost it)
+        Map<String, Object> headers = new HashMap<>();
+        headers.put("eventType", Event.ORDER_PLACED);
+        headers.put("JMSXGroupID", id);
+        template.sendBodyAndHeaders("jms:topic:orderflow.events", placed, headers);
+        template.sendBodyAndHeaders("jms:topic:orderflow.events", placed, headers);
+
+        await().atMost(TIMEOUT).until(() -> meter("orderflow_events_duplicates_total", "service=\"stock\"") >= 2);
+        assertThat(stockOf(sku)).containsExactly(10, 3);
+        assertThat(count("SELECT COUNT(*) FROM stock_outbox WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(emailsFor(id)).isEqualTo(1);
+    }
+
+    @Test
+    void should_reach_the_same_status_whatever_the_order_of_the_events() throws Exception {
+        String id = unique("I");
+        String sku = unique("ORD");
+        stock("sku,quantity\n" + sku + ",1\n");
+        // an order placed while stock was counted at 1; its decision and notification arrive reversed
+        drop("orders", id + ".json", order(id, "i@example.com", sku, "1"));
+        awaitNotified(id);
+        String placedAt = jdbc().queryForObject("SELECT status FROM orders WHERE order_id = ?", String.class, id);
+        assertThat(placedAt).isEqualTo("CONFIRMED");
+
+        String other = unique("J");
+        jdbc().update("INSERT INTO orders (order_id, customer_email, content, source, status, placed_at) "
+                + "VALUES (?, 'j@example.com', '{}', 'test', 'PLACED', CURRENT_TIMESTAMP)", other);
+        String notified = "{\"eventId\":\"" + UUID.randomUUID() + "\",\"type\":\"CustomerNotified\",\"orderId\":\"" + other
+                + "\",\"occurredAt\":\"2026-01-01T00:00:01Z\",\"schemaVersion\":1,\"data\":{\"kind\":\"confirmation\","
+                + "\"messageId\":\"<" + other + ".confirmation@orderflow>\",\"recipient\":\"j@example.com\"}}";
+        String reserved = "{\"eventId\":\"" + UUID.randomUUID() + "\",\"type\":\"StockReserved\",\"orderId\":\"" + other
+                + "\",\"occurredAt\":\"2026-01-01T00:00:00Z\",\"schemaVersion\":1,\"data\":{\"customer\":{\"email\":\"j@example.com\"},"
+                + "\"lines\":[]}}";
+        template.sendBodyAndHeader("jms:topic:orderflow.events::orderflow.events.order", notified, "eventType", "CustomerNotified");
+        template.sendBodyAndHeader("jms:topic:orderflow.events::orderflow.events.order", reserved, "eventType", "StockReserved");
+        awaitStatus(other, "CONFIRMED");
+        awaitNotified(other);
+    }
+
+    @Test
+    void should_park_an_unreadable_event_on_the_dead_letter_queue_with_its_reason() {
+        template.sendBodyAndHeader("jms:topic:orderflow.events", "{not json", "eventType", Event.ORDER_PLACED);
+        Exchange parked = consumer.receive("jms:queue:orderflow.dead-letter", 20_000);
+        assertThat(parked).isNotNull();
+        assertThat(parked.getIn().getBody(String.class)).isEqualTo("{not json");
+        assertThat(parked.getIn().getHeader("failureReason", String.class)).contains("not valid JSON");
+        assertThat(parked.getIn().getHeader("failedRoute", String.class)).isEqualTo("stock-reservation");
+    }
+
+    @Test
+    void should_serve_orders_and_stock_over_http() throws Exception {
+        String sku = unique("API");
+        stock("sku,quantity\n" + sku + ",2\n");
+        String id = unique("K");
+        drop("orders", id + ".json", order(id, "k@example.com", sku, "1"));
+        awaitNotified(id);
+        HttpResponse<String> order = get("/api/orders/" + id);
+        assertThat(order.statusCode()).isEqualTo(200);
+        assertThat(order.body()).contains("\"status\" : \"CONFIRMED\"", "\"OrderPlaced\"", "\"StockReserved\"", "\"CustomerNotified\"");
+        assertThat(get("/api/orders/no-such-order").statusCode()).isEqualTo(404);
+        assertThat(get("/api/stock/no-such-sku").statusCode()).isEqualTo(404);
+        assertThat(get("/observe/health").body()).contains("UP");
+        assertThat(get("/observe/metrics").body()).contains("orderflow_orders_accepted_total", "orderflow_outbox_backlog");
+    }
+
+    protected double meter(String name, String tag) throws Exception {
+        String body = get("/observe/metrics").body();
+        return body.lines().filter(l -> l.startsWith(name) && l.contains(tag)).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+}
