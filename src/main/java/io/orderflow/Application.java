@@ -1,5 +1,6 @@
 package io.orderflow;
 
+import io.orderflow.check.CheckCommand;
 import io.orderflow.config.OrderflowConfiguration;
 import io.orderflow.config.Preflight;
 import io.orderflow.config.Settings;
@@ -16,6 +17,10 @@ public final class Application {
         Settings settings;
         try {
             settings = Settings.load(System.getenv(), System.getProperties());
+            if (args.length > 0 && args[0].equals("check")) {
+                System.exit(CheckCommand.run(settings, System.out));
+                return;
+            }
             Preflight.check(settings);
         } catch (SettingsException e) {
             System.err.println("orderflow: cannot start: " + e.getMessage());

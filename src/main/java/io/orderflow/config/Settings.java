@@ -60,6 +60,13 @@ public final class Settings {
                 unknown.add(name);
             }
         }
+        Set<String> envNames = new java.util.HashSet<>();
+        defaults.keySet().forEach(k -> envNames.add(envName(k)));
+        for (String name : env.keySet()) {
+            if (name.startsWith("ORDERFLOW_") && !envNames.contains(name)) {
+                unknown.add(name);
+            }
+        }
         for (String name : overrides.keySet()) {
             if (!defaults.containsKey(name) && !name.startsWith("orderflow.test.")) {
                 unknown.add(name);
@@ -98,6 +105,12 @@ public final class Settings {
     }
 
     private void validate() {
+        for (String key : new String[] {"orderflow.broker.embedded", "orderflow.mail.smtp.starttls"}) {
+            String bool = get(key);
+            if (!bool.equals("true") && !bool.equals("false")) {
+                throw new SettingsException(key + " must be true or false, not '" + bool + "'");
+            }
+        }
         for (String key : values.keySet()) {
             if (key.endsWith("-ms") || key.endsWith("-s") || key.endsWith("-size") || key.endsWith("-attempts")
                     || key.endsWith(".port") || key.endsWith(".concurrency") || key.endsWith("pool-size")) {
@@ -140,14 +153,14 @@ public final class Settings {
                     + "the HTTP API has no credentials, keep it on 127.0.0.1 and publish it through an "
                     + "authenticating reverse proxy");
         }
-        String bool = get("orderflow.broker.embedded");
-        if (!bool.equals("true") && !bool.equals("false")) {
-            throw new SettingsException("orderflow.broker.embedded must be true or false, not '" + bool + "'");
-        }
     }
 
+    private static final java.util.regex.Pattern LOOPBACK_V4 =
+            java.util.regex.Pattern.compile("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+
+    /** Only literal loopback addresses and "localhost": a name like 127.0.0.1.example.com can resolve anywhere. */
     private static boolean isLoopback(String host) {
-        return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("::1")
+        return host != null && (host.equals("localhost") || LOOPBACK_V4.matcher(host).matches() || host.equals("::1")
                 || host.equals("[::1]"));
     }
 

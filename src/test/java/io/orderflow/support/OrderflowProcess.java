@@ -1,0 +1,131 @@
+package io.orderflow.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/** The orderflow jar run as a separate JVM, as an operator runs it, for tests that kill it. */
+public final class OrderflowProcess implements AutoCloseable {
+
+    private final Path jar;
+    private final Path workDir;
+    private final Map<String, String> settings = new LinkedHashMap<>();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private Process process;
+    private int starts;
+    public final int httpPort;
+    public final int brokerPort;
+
+    public OrderflowProcess(Path workDir) throws IOException {
+        this.jar = Path.of(System.getProperty("orderflow.jar", "target/orderflow.jar")).toAbsolutePath();
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: run mvn package first");
+        }
+        this.workDir = workDir;
+        this.httpPort = freePort();
+        this.brokerPort = freePort();
+        settings.put("orderflow.data-dir", workDir.resolve("data").toString());
+        settings.put("orderflow.http.port", String.valueOf(httpPort));
+        settings.put("orderflow.broker.listen", "tcp://127.0.0.1:" + brokerPort);
+        settings.put("orderflow.files.stable-window-ms", "200");
+        settings.put("orderflow.files.poll-interval-ms", "100");
+        settings.put("orderflow.retry.initial-delay-ms", "100");
+        settings.put("orderflow.retry.max-delay-ms", "500");
+    }
+
+    public OrderflowProcess with(String key, String value) {
+        settings.put(key, value);
+        return this;
+    }
+
+    public Path dataDir() {
+        return workDir.resolve("data");
+    }
+
+    public Path log() {
+        return workDir.resolve("orderflow-" + starts + ".log");
+    }
+
+    public void start() throws IOException {
+        starts++;
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx256m");
+        settings.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        process = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log().toFile()).start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("orderflow exited with " + process.exitValue() + ": " + Files.readString(log()));
+            }
+            return healthy();
+        });
+    }
+
+    public boolean healthy() {
+        try {
+            HttpResponse<String> r = get("/observe/health");
+            return r.statusCode() == 200 && r.body().contains("UP");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public HttpResponse<String> get(String path) throws IOException {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    /** SIGKILL: no shutdown hook, no graceful anything. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM: the graceful shutdown an operator triggers. */
+    public int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("orderflow did not stop within 60 s of SIGTERM");
+        }
+        return process.exitValue();
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (isAlive()) {
+            kill();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
