@@ -90,7 +90,12 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
     }
 
     @AfterAll
-    void releaseDataDir() throws IOException {
+    void releaseDataDir() throws Exception {
+        // stop now: the embedded broker's in-VM acceptor (vm://0) is one per JVM, and the next
+        // test class starts its own
+        if (context != null) {
+            context.stop();
+        }
         Preflight.release();
         if (dataDir != null) {
             try (Stream<Path> files = Files.walk(dataDir)) {
