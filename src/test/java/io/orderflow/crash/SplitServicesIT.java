@@ -1,0 +1,93 @@
+package io.orderflow.crash;
+
+import io.orderflow.check.InvariantCheck;
+import io.orderflow.config.Settings;
+import io.orderflow.db.Database;
+import io.orderflow.support.OrderflowProcess;
+import io.orderflow.support.TestPostgres;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The services as separate processes on one PostgreSQL and one broker: process A runs the order
+ * service and hosts the broker, process B runs stock and email against it, and is SIGKILLed while
+ * orders flow. Every order still ends decided and notified once.
+ */
+class SplitServicesIT {
+
+    private static final int ORDERS = 200;
+
+    @TempDir
+    Path work;
+
+    @Test
+    void should_run_the_services_as_separate_processes_and_survive_one_of_them_being_killed() throws Exception {
+        try (TestPostgres pg = TestPostgres.create();
+             OrderflowProcess orders = new OrderflowProcess(Files.createDirectories(work.resolve("a")));
+             OrderflowProcess stockAndEmail = new OrderflowProcess(Files.createDirectories(work.resolve("b")))) {
+            for (OrderflowProcess p : new OrderflowProcess[] {orders, stockAndEmail}) {
+                p.with("orderflow.db.url", pg.url()).with("orderflow.db.user", pg.user());
+            }
+            orders.with("orderflow.services", "order");
+            stockAndEmail.with("orderflow.services", "stock,email").with("orderflow.broker.embedded", "false")
+                    .with("orderflow.broker.url", "tcp://127.0.0.1:" + orders.brokerPort);
+            orders.start();
+            stockAndEmail.start();
+
+            drop(stockAndEmail.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nSKU-A,150\nSKU-B,1000\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(stockAndEmail.dataDir().resolve("stock/done/stock.csv")));
+            for (int i = 0; i < ORDERS; i++) {
+                drop(orders.dataDir().resolve("orders/inbox"), "o-" + i + ".json", "{\"orderId\":\"S-" + i
+                        + "\",\"customer\":{\"email\":\"s" + i + "@example.com\"},\"lines\":[{\"sku\":\"SKU-A\",\"quantity\":1},"
+                        + "{\"sku\":\"SKU-B\",\"quantity\":2}]}");
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> mails(stockAndEmail) >= 20);
+            stockAndEmail.kill();
+            stockAndEmail.start();
+            await().atMost(Duration.ofSeconds(120)).until(() -> mails(stockAndEmail) >= ORDERS);
+            await().atMost(Duration.ofSeconds(60)).until(() -> orders.get("/api/orders/S-" + (ORDERS - 1)).body().contains("notifiedAt\" : \""));
+
+            Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
+                    "orderflow.db.user", pg.user(), "orderflow.data-dir", work.resolve("check").toString()));
+            try (Database db = Database.open(settings)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> new InvariantCheck(db.jdbc()).run().settled());
+                InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
+                assertThat(report.violations()).isEmpty();
+                assertThat(report.orders()).isEqualTo(ORDERS);
+                assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'", Integer.class))
+                        .isEqualTo(150);
+                assertThat(db.jdbc().queryForObject("SELECT reserved FROM stock_item WHERE sku = 'SKU-A'", Integer.class)).isEqualTo(150);
+            }
+            assertThat(orders.get("/api/stock/SKU-A").statusCode()).as("the order process does not serve stock").isEqualTo(404);
+            assertThat(stockAndEmail.get("/api/stock/SKU-A").body()).contains("\"reserved\" : 150");
+        }
+    }
+
+    private static void drop(Path inbox, String name, String content) throws IOException {
+        Path tmp = inbox.resolve("." + name + ".part");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, inbox.resolve(name));
+    }
+
+    private static int mails(OrderflowProcess app) throws IOException {
+        Path dir = app.dataDir().resolve("mail");
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return (int) files.filter(p -> p.getFileName().toString().endsWith(".eml")).count();
+        }
+    }
+}
