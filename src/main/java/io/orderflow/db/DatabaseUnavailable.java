@@ -32,6 +32,11 @@ public final class DatabaseUnavailable {
                     return true;
                 }
             }
+            // a pooled connection that broke mid-transaction: Hikari and pgjdbc report it without a SQL state
+            if (t instanceof SQLException && t.getMessage() != null
+                    && (t.getMessage().contains("Connection is closed") || t.getMessage().contains("connection has been closed"))) {
+                return true;
+            }
             if (t.getCause() == t) {
                 break;
             }

@@ -74,6 +74,8 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
         super.configureContext(config);
         Properties p = new Properties();
         p.putAll(OrderflowConfiguration.camelProperties(settings()));
+        // lets tests see the exchanges held in flight (and their redelivery counters)
+        p.put("camel.main.inflight-repository-browse-enabled", "true");
         config.withUseOverridePropertiesWithPropertiesComponent(p);
     }
 

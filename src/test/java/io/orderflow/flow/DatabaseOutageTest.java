@@ -1,0 +1,98 @@
+package io.orderflow.flow;
+
+import io.orderflow.support.OrderflowTestSupport;
+import io.orderflow.support.TcpProxy;
+import io.orderflow.support.TestPostgres;
+import org.apache.camel.Exchange;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * PostgreSQL goes away (its connections dropped, new ones refused) while a file and a JMS order
+ * arrive: nothing is rejected or dead-lettered, the file stays in the inbox, the message is not
+ * acknowledged, and everything is processed once the database is back.
+ */
+class DatabaseOutageTest extends OrderflowTestSupport {
+
+    private TestPostgres postgres;
+    private TcpProxy proxy;
+
+    @Override
+    protected Map<String, String> settingsOverrides() {
+        postgres = TestPostgres.create();
+        try {
+            proxy = new TcpProxy(URI.create(postgres.url().substring("jdbc:".length())).getPort());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String url = postgres.url().replaceFirst(":\\d+/", ":" + proxy.port() + "/");
+        return Map.of("orderflow.db.url", url, "orderflow.db.user", postgres.user(),
+                "orderflow.db.connect-timeout-ms", "1000");
+    }
+
+    @AfterAll
+    void stopServers() throws Exception {
+        context.stop();
+        proxy.close();
+        postgres.close();
+    }
+
+    @Test
+    void should_wait_for_the_database_without_rejecting_or_dead_lettering_anything() throws Exception {
+        Path inbox = dataDir.resolve("orders/inbox");
+        Files.writeString(dataDir.resolve("stock/inbox/s.csv"), "sku,quantity\nOUT-1,10\n", StandardCharsets.UTF_8);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dataDir.resolve("stock/done/s.csv")));
+
+        proxy.cut();
+        await().atMost(Duration.ofSeconds(30)).until(() -> health().startsWith("{\"status\":\"DOWN\""));
+        Files.writeString(inbox.resolve("during-outage.json"), order("OUT-A"), StandardCharsets.UTF_8);
+        template.sendBody("jms:queue:orders.in", order("OUT-B"));
+        // both inputs are held (in flight, not acknowledged, not moved) and retried in place
+        await().atMost(Duration.ofSeconds(30)).until(() -> retriedInPlace("order-files") && retriedInPlace("order-messages"));
+        assertThat(inbox.resolve("during-outage.json")).exists();
+        assertThat(dataDir.resolve("orders/error/during-outage.json")).doesNotExist();
+
+        proxy.restore();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dataDir.resolve("orders/done/during-outage.json")));
+        for (String id : new String[] {"OUT-A", "OUT-B"}) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "CONFIRMED".equals(configuration.database().jdbc().query(
+                    "SELECT status FROM orders WHERE order_id = ?", rs -> rs.next() ? rs.getString(1) : null, id)));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> health().startsWith("{\"status\":\"UP\""));
+        assertThat(consumer.receiveNoWait("jms:queue:orders.in.rejected")).isNull();
+        assertThat(consumer.receiveNoWait("jms:queue:orderflow.dead-letter")).isNull();
+        assertThat(configuration.database().jdbc().queryForObject("SELECT reserved FROM stock_item WHERE sku = 'OUT-1'", Integer.class))
+                .isEqualTo(4);
+    }
+
+    private boolean retriedInPlace(String routeId) {
+        return context.getInflightRepository().browse(routeId).stream()
+                .anyMatch(e -> e.getExchange().getIn().getHeader(Exchange.REDELIVERY_COUNTER, 0, Integer.class) >= 3);
+    }
+
+    private static String order(String id) {
+        return "{\"orderId\":\"" + id + "\",\"customer\":{\"email\":\"o@example.com\"},\"lines\":[{\"sku\":\"OUT-1\",\"quantity\":2}]}";
+    }
+
+    private String health() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + httpPort + "/observe/health")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.body();
+    }
+}
