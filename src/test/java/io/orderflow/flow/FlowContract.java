@@ -299,6 +299,74 @@ abstract class FlowContract extends OrderflowTestSupport {
         assertThat(get("/observe/metrics").body()).contains("orderflow_orders_accepted_total", "orderflow_outbox_backlog");
     }
 
+    @Test
+    void should_reject_a_stock_file_with_a_bad_row_and_apply_none_of_it() throws Exception {
+        String sku = unique("ROW");
+        String name = unique("bad-stock") + ".csv";
+        drop("stock", name, "sku,quantity\n" + sku + ",5\nBAD SKU,1\n" + sku + "-2,-3\n");
+        awaitMoved("stock", name, "error");
+        assertThat(Files.readString(dataDir.resolve("stock/error/" + name + ".error.txt")))
+                .contains("line 3", "BAD SKU", "line 4", "-3");
+        assertThat(stockOf(sku)).isNull();
+    }
+
+    @Test
+    void should_reject_an_empty_file_and_a_file_over_the_size_limit_without_reading_it() throws Exception {
+        drop("orders", "empty.json", "");
+        awaitMoved("orders", "empty.json", "error");
+        assertThat(Files.readString(dataDir.resolve("orders/error/empty.json.error.txt"))).contains("empty");
+
+        Path big = inbox("orders").resolve(".big.json.part");
+        try (var out = Files.newOutputStream(big)) {
+            byte[] chunk = new byte[64 * 1024];
+            java.util.Arrays.fill(chunk, (byte) ' ');
+            for (int i = 0; i < 20; i++) {
+                out.write(chunk);
+            }
+        }
+        Files.move(big, inbox("orders").resolve("big.json"));
+        awaitMoved("orders", "big.json", "error");
+        assertThat(Files.readString(dataDir.resolve("orders/error/big.json.error.txt")))
+                .contains("1310720 bytes", "orderflow.orders.max-file-size");
+    }
+
+    @Test
+    void should_ignore_an_order_message_sent_twice() throws Exception {
+        String sku = unique("TWICE");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("L");
+        template.sendBody("jms:queue:orders.in", order(id, "l@example.com", sku, "2"));
+        template.sendBody("jms:queue:orders.in", order(id, "l@example.com", sku, "2"));
+        awaitNotified(id);
+        await().atMost(TIMEOUT).until(() -> meter("orderflow_orders_duplicates_total", "") >= 1);
+        assertThat(count("SELECT COUNT(*) FROM order_outbox WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(stockOf(sku)).containsExactly(10, 2);
+        assertThat(consumer.receiveNoWait("jms:queue:orders.in.rejected")).isNull();
+    }
+
+    @Test
+    void should_record_one_notification_and_one_status_change_for_duplicated_events() throws Exception {
+        String sku = unique("NOTE");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("N");
+        drop("orders", id + ".json", order(id, "n@example.com", sku, "1"));
+        awaitNotified(id);
+        String decision = jdbc().queryForObject("SELECT payload FROM stock_outbox WHERE order_id = ?", String.class, id);
+        String notified = jdbc().queryForObject("SELECT payload FROM email_outbox WHERE order_id = ?", String.class, id);
+        double emailDuplicates = meter("orderflow_events_duplicates_total", "service=\"email\"");
+        double orderDuplicates = meter("orderflow_events_duplicates_total", "service=\"order\"");
+
+        template.sendBodyAndHeader("jms:topic:orderflow.events", decision, "eventType", Event.STOCK_RESERVED);
+        template.sendBodyAndHeader("jms:topic:orderflow.events", notified, "eventType", Event.CUSTOMER_NOTIFIED);
+
+        await().atMost(TIMEOUT).until(() -> meter("orderflow_events_duplicates_total", "service=\"email\"") > emailDuplicates
+                && meter("orderflow_events_duplicates_total", "service=\"order\"") >= orderDuplicates + 2);
+        assertThat(count("SELECT COUNT(*) FROM email_notification WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM email_outbox WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM order_event WHERE order_id = ?", id)).isEqualTo(3);
+        assertThat(emailsFor(id)).isEqualTo(1);
+    }
+
     protected double meter(String name, String tag) throws Exception {
         String body = get("/observe/metrics").body();
         return body.lines().filter(l -> l.startsWith(name) && l.contains(tag)).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))

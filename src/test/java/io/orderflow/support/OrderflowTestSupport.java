@@ -61,6 +61,7 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
             o.put("orderflow.mail.smtp.connect-timeout-ms", "2000");
             o.put("orderflow.mail.smtp.read-timeout-ms", "2000");
             o.put("orderflow.outbox.poll-interval-ms", "500");
+            o.put("orderflow.orders.max-file-size", "1000000");
             o.putAll(settingsOverrides());
             settings = Settings.load(Map.of(), new Properties(), o);
             Preflight.check(settings);
