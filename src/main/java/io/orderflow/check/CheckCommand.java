@@ -27,7 +27,11 @@ public final class CheckCommand {
             return 1;
         } catch (RuntimeException e) {
             String message = String.valueOf(e.getMessage());
-            if (message.contains("locked") || message.contains("already in use")) {
+            StringBuilder chain = new StringBuilder();
+            for (Throwable t = e; t != null && chain.length() < 10_000; t = t.getCause()) {
+                chain.append(t.getMessage()).append('\n');
+            }
+            if (chain.toString().contains("locked") || chain.toString().contains("already in use")) {
                 out.println("orderflow check: the H2 database is in use by a running orderflow; stop it first (or use PostgreSQL)");
             } else {
                 out.println("orderflow check: cannot read the database: " + message);

@@ -132,6 +132,17 @@ public final class Settings {
                         + "' (use a comma-separated subset of order,stock,email)");
             }
         }
+        String routesDir = get("orderflow.routes-dir");
+        if (!routesDir.isEmpty()) {
+            Path dir = Path.of(routesDir).toAbsolutePath();
+            try (var yaml = java.nio.file.Files.newDirectoryStream(dir, "*.yaml")) {
+                if (!yaml.iterator().hasNext()) {
+                    throw new SettingsException("orderflow.routes-dir " + dir + " holds no *.yaml routes");
+                }
+            } catch (java.io.IOException e) {
+                throw new SettingsException("orderflow.routes-dir " + dir + " is not a readable folder of *.yaml routes");
+            }
+        }
         String url = get("orderflow.db.url");
         if (!url.isEmpty() && !url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
             throw new SettingsException("orderflow.db.url must be a jdbc:h2: or jdbc:postgresql: URL, not '" + url + "'");
@@ -240,6 +251,17 @@ public final class Settings {
     }
 
     public String dbUrl() {
+        String routesDir = get("orderflow.routes-dir");
+        if (!routesDir.isEmpty()) {
+            Path dir = Path.of(routesDir).toAbsolutePath();
+            try (var yaml = java.nio.file.Files.newDirectoryStream(dir, "*.yaml")) {
+                if (!yaml.iterator().hasNext()) {
+                    throw new SettingsException("orderflow.routes-dir " + dir + " holds no *.yaml routes");
+                }
+            } catch (java.io.IOException e) {
+                throw new SettingsException("orderflow.routes-dir " + dir + " is not a readable folder of *.yaml routes");
+            }
+        }
         String url = get("orderflow.db.url");
         if (!url.isEmpty()) {
             return url;
