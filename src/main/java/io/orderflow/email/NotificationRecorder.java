@@ -1,6 +1,7 @@
 package io.orderflow.email;
 
 import io.orderflow.db.Transactions;
+import io.orderflow.infra.FaultPoint;
 import io.orderflow.observe.ConsumerMetrics;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
@@ -47,6 +48,7 @@ public final class NotificationRecorder {
         MDC.put("orderId", event.orderId());
         try {
             boolean applied = transactions.inTransaction(() -> record(event));
+            FaultPoint.CONSUMER_AFTER_COMMIT.reach();
             metrics.consumed("email", applied, event);
         } finally {
             MDC.remove("orderId");

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.orderflow.db.Dialect;
 import io.orderflow.db.Transactions;
+import io.orderflow.infra.FaultPoint;
 import io.orderflow.infra.Worker;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
@@ -71,13 +72,15 @@ public final class NotificationSender extends Worker {
         int attempts = (Integer) due.get(0)[1];
         try {
             sink.send(n);
+            FaultPoint.MAIL_AFTER_SEND.reach();
         } catch (Exception e) {
             long delay = Math.min(maxDelayMs, initialDelayMs * (1L << Math.min(20, attempts)));
+            String reason = describe(e);
             jdbc.update("UPDATE email_notification SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE order_id = ?",
-                    Timestamp.from(Instant.now().plusMillis(delay)), truncate(String.valueOf(e.getMessage()), 2000), n.orderId());
+                    Timestamp.from(Instant.now().plusMillis(delay)), truncate(reason, 2000), n.orderId());
             failed.increment();
             LOG.warn("Could not send {} notification for order {} to {} (attempt {}): {}; next attempt in {} ms",
-                    n.kind(), n.orderId(), n.recipient(), attempts + 1, e.getMessage(), delay);
+                    n.kind(), n.orderId(), n.recipient(), attempts + 1, reason, delay);
             return true;
         }
         jdbc.update("UPDATE email_notification SET status = 'SENT', attempts = attempts + 1, sent_at = ?, last_error = NULL "
@@ -95,6 +98,15 @@ public final class NotificationSender extends Worker {
     @Override
     protected String describeFailure(Exception failure) {
         return "cannot process notifications";
+    }
+
+    /** The failure and its root cause: "Exception reading response" alone does not say the server timed out. */
+    private static String describe(Exception e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root + ")";
     }
 
     private static String truncate(String s, int max) {

@@ -30,6 +30,7 @@ public final class DeadLetters {
         exchange.getIn().setHeader("failedQueue", String.valueOf(queue));
         exchange.getIn().setHeader("failedRoute", exchange.getFromRouteId());
         exchange.getIn().setHeader("failedAt", Instant.now().toString());
+        exchange.getIn().setHeader("deliveryAttempts", exchange.getIn().getHeader("JMSXDeliveryCount", 1, Integer.class));
         parked.increment();
         LOG.error("Parking event {} (order {}) from {} on orderflow.dead-letter after {} attempts: {}",
                 exchange.getIn().getHeader("eventId"), exchange.getIn().getHeader("orderId"), queue,

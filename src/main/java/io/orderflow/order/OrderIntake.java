@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.orderflow.db.Transactions;
+import io.orderflow.infra.FaultPoint;
 import io.orderflow.intake.RejectedInputException;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
@@ -51,7 +52,11 @@ public final class OrderIntake {
             int dups = 0;
             List<String> conflicts = new ArrayList<>();
             Timestamp now = Timestamp.from(Instant.now());
-            for (Order order : orders) {
+            for (int i = 0; i < orders.size(); i++) {
+                Order order = orders.get(i);
+                if (i == orders.size() / 2 && i > 0) {
+                    FaultPoint.FILE_MID_PROCESSING.reach();
+                }
                 String content = OrderFormat.canonical(order);
                 int inserted = jdbc.update("INSERT INTO orders (order_id, customer_name, customer_email, content, source, "
                                 + "status, placed_at) VALUES (?, ?, ?, ?, ?, 'PLACED', ?) ON CONFLICT DO NOTHING",

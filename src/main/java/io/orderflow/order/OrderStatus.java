@@ -2,6 +2,7 @@ package io.orderflow.order;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.orderflow.db.Transactions;
+import io.orderflow.infra.FaultPoint;
 import io.orderflow.observe.ConsumerMetrics;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
@@ -41,6 +42,7 @@ public final class OrderStatus {
         MDC.put("orderId", event.orderId());
         try {
             boolean applied = transactions.inTransaction(() -> apply(event));
+            FaultPoint.CONSUMER_AFTER_COMMIT.reach();
             metrics.consumed("order", applied, event);
         } finally {
             MDC.remove("orderId");

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.orderflow.db.DatabaseUnavailable;
 import io.orderflow.db.Transactions;
+import io.orderflow.infra.FaultPoint;
 import io.orderflow.infra.Worker;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.JMSException;
@@ -59,6 +60,7 @@ public final class OutboxRelay extends Worker {
             }
             try {
                 publisher.publish(rows);
+                FaultPoint.RELAY_AFTER_SEND.reach();
             } catch (JMSException e) {
                 throw new BrokerUnavailableException(e);
             }

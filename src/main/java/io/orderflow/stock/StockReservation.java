@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.orderflow.db.Transactions;
+import io.orderflow.infra.FaultPoint;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
 import io.orderflow.outbox.Outbox;
@@ -50,6 +51,7 @@ public final class StockReservation {
         MDC.put("orderId", event.orderId());
         try {
             boolean applied = transactions.inTransaction(() -> reserve(event));
+            FaultPoint.CONSUMER_AFTER_COMMIT.reach();
             metrics.consumed("stock", applied, event);
         } finally {
             MDC.remove("orderId");

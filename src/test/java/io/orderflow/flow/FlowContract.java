@@ -367,6 +367,34 @@ abstract class FlowContract extends OrderflowTestSupport {
         assertThat(emailsFor(id)).isEqualTo(1);
     }
 
+    @Test
+    void should_park_an_event_that_keeps_failing_after_a_few_attempts_without_holding_up_other_orders() throws Exception {
+        String sku = unique("POISON");
+        stock("sku,quantity\n" + sku + ",100\n");
+        String poisoned = unique("P");
+        // an OrderPlaced whose reservation violates a constraint every time: a negative quantity
+        String poison = "{\"eventId\":\"" + UUID.randomUUID() + "\",\"type\":\"OrderPlaced\",\"orderId\":\"" + poisoned
+                + "\",\"occurredAt\":\"2026-01-01T00:00:00Z\",\"schemaVersion\":1,\"data\":{\"customer\":{\"email\":\"p@example.com\"},"
+                + "\"lines\":[{\"sku\":\"" + sku + "\",\"quantity\":-5}]}}";
+        Map<String, Object> headers = new HashMap<>();
+        headers.put("eventType", Event.ORDER_PLACED);
+        headers.put("orderId", poisoned);
+        headers.put("JMSXGroupID", poisoned);
+        template.sendBodyAndHeaders("jms:topic:orderflow.events", poison, headers);
+
+        String healthy = unique("Q");
+        drop("orders", healthy + ".json", order(healthy, "q@example.com", sku, "1"));
+        awaitNotified(healthy);
+
+        Exchange parked = consumer.receive("jms:queue:orderflow.dead-letter?selector=orderId='" + poisoned + "'", 30_000);
+        assertThat(parked).isNotNull();
+        assertThat(parked.getIn().getBody(String.class)).isEqualTo(poison);
+        assertThat(parked.getIn().getHeader("failureReason", String.class)).containsIgnoringCase("reserved");
+        assertThat(parked.getIn().getHeader("deliveryAttempts", Integer.class))
+                .isEqualTo(Integer.parseInt(settings.get("orderflow.retry.max-attempts")));
+        assertThat(stockOf(sku)).containsExactly(100, 1);
+    }
+
     protected double meter(String name, String tag) throws Exception {
         String body = get("/observe/metrics").body();
         return body.lines().filter(l -> l.startsWith(name) && l.contains(tag)).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))

@@ -10,6 +10,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
@@ -68,6 +71,44 @@ class PostgresFlowTest extends FlowContract {
     @Override
     protected int emailsFor(String orderId) {
         return messagesFor(orderId).size();
+    }
+
+    @Test
+    void should_time_out_on_a_mail_server_that_never_answers_and_send_once_it_does() throws Exception {
+        String sku = unique("SILENT");
+        stock("sku,quantity\n" + sku + ",5\n");
+        smtp.stop();
+        List<Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ServerSocket silent = new ServerSocket(smtpSetup.getPort(), 50, InetAddress.getLoopbackAddress());
+        Thread acceptor = new Thread(() -> {
+            while (!silent.isClosed()) {
+                try {
+                    held.add(silent.accept()); // accepts the connection and never says a word
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        acceptor.start();
+        String id = unique("S");
+        try {
+            drop("orders", id + ".json", order(id, "s@example.com", sku, "1"));
+            awaitStatus(id, "CONFIRMED");
+            await().atMost(Duration.ofSeconds(30)).until(() -> count(
+                    "SELECT COUNT(*) FROM email_notification WHERE order_id = ? AND status = 'PENDING' AND attempts >= 2 "
+                            + "AND LOWER(last_error) LIKE '%timed out%'", id) == 1);
+        } finally {
+            silent.close();
+            for (Socket s : held) {
+                s.close();
+            }
+            acceptor.join();
+            smtp = new GreenMail(smtpSetup);
+            smtp.start();
+        }
+        assertThat(awaitEmail(id, "confirmation")).contains("Message-ID: <" + id + ".confirmation@orderflow>");
+        awaitNotified(id);
+        assertThat(emailsFor(id)).isEqualTo(1);
     }
 
     @Test

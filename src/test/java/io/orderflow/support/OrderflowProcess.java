@@ -51,15 +51,21 @@ public final class OrderflowProcess implements AutoCloseable {
         return this;
     }
 
-    public Path dataDir() {
-        return workDir.resolve("data");
+    public OrderflowProcess without(String key) {
+        settings.remove(key);
+        return this;
     }
 
-    public Path log() {
-        return workDir.resolve("orderflow-" + starts + ".log");
+    /** Waits for the process to end by itself (a fault-injection halt); returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("orderflow still running after " + timeout);
+        }
+        return process.exitValue();
     }
 
-    public void start() throws IOException {
+    /** Starts without waiting for health: for a run that may halt during startup. */
+    public void launch() throws IOException {
         starts++;
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -69,6 +75,18 @@ public final class OrderflowProcess implements AutoCloseable {
         cmd.add(jar.toString());
         process = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
                 .redirectOutput(log().toFile()).start();
+    }
+
+    public Path dataDir() {
+        return workDir.resolve("data");
+    }
+
+    public Path log() {
+        return workDir.resolve("orderflow-" + starts + ".log");
+    }
+
+    public void start() throws IOException {
+        launch();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException("orderflow exited with " + process.exitValue() + ": " + Files.readString(log()));

@@ -1,0 +1,110 @@
+package io.orderflow.crash;
+
+import io.orderflow.check.InvariantCheck;
+import io.orderflow.config.Settings;
+import io.orderflow.db.Database;
+import io.orderflow.support.OrderflowProcess;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Crashes at precise points (through the fault hook, inert unless -Dorderflow.test.crash-at is
+ * set), then a restart without it: every order ends decided and notified once.
+ */
+class CrashPointsIT {
+
+    private static final int FILES = 5;
+    private static final int ORDERS_PER_FILE = 4;
+    private static final int TOTAL = FILES * ORDERS_PER_FILE;
+
+    @TempDir
+    Path work;
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "file-mid-processing:2",   // inside a file's transaction, half its orders written
+            "consumer-after-commit:7", // database committed, JMS message not yet acknowledged
+            "relay-after-send:3",      // broker took the events, rows not yet marked published
+            "mail-after-send:4"        // mail written, notification not yet marked sent
+    })
+    void should_recover_from_a_crash_at(String point) throws Exception {
+        try (OrderflowProcess app = new OrderflowProcess(work)) {
+            app.start();
+            drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nK-1,12\nK-2,1000\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
+            app.stop();
+
+            app.with("orderflow.test.crash-at", point);
+            app.start();
+            for (int f = 0; f < FILES; f++) {
+                StringBuilder file = new StringBuilder("[");
+                for (int i = 0; i < ORDERS_PER_FILE; i++) {
+                    String id = "P" + f + "-" + i;
+                    file.append(i == 0 ? "" : ",").append("{\"orderId\":\"").append(id)
+                            .append("\",\"customer\":{\"email\":\"p@example.com\"},\"lines\":[{\"sku\":\"K-1\",\"quantity\":1},")
+                            .append("{\"sku\":\"K-2\",\"quantity\":3}]}");
+                }
+                drop(app.dataDir().resolve("orders/inbox"), "o-" + f + ".json", file.append(']').toString());
+            }
+            assertThat(app.awaitExit(Duration.ofSeconds(60))).as("halted by the fault hook").isEqualTo(137);
+            assertThat(Files.readString(app.log())).contains("Fault injection: halting at " + point.split(":")[0]);
+
+            app.without("orderflow.test.crash-at");
+            app.start();
+            await().atMost(Duration.ofSeconds(90)).until(() -> mails(app) >= TOTAL);
+            await().atMost(Duration.ofSeconds(60)).until(() -> settled(app));
+            app.stop();
+        }
+        Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", work.resolve("data").toString()));
+        try (Database db = Database.open(settings)) {
+            InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
+            assertThat(report.violations()).isEmpty();
+            assertThat(report.pending()).isEmpty();
+            assertThat(report.orders()).isEqualTo(TOTAL);
+            assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'", Integer.class)).isEqualTo(12);
+            assertThat(db.jdbc().queryForObject("SELECT reserved FROM stock_item WHERE sku = 'K-1'", Integer.class)).isEqualTo(12);
+        }
+        assertThat(mails(null)).isEqualTo(TOTAL);
+    }
+
+    private boolean settled(OrderflowProcess app) throws IOException {
+        for (int f = 0; f < FILES; f++) {
+            for (int i = 0; i < ORDERS_PER_FILE; i++) {
+                String body = app.get("/api/orders/P" + f + "-" + i).body();
+                if (!body.contains("\"notifiedAt\" : \"") || body.contains("\"status\" : \"PLACED\"")) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private int mails(OrderflowProcess ignored) throws IOException {
+        Path dir = work.resolve("data/mail");
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return (int) files.filter(p -> p.getFileName().toString().endsWith(".eml") && !p.getFileName().toString().startsWith(".")).count();
+        }
+    }
+
+    private static void drop(Path inbox, String name, String content) throws IOException {
+        Path tmp = inbox.resolve("." + name + ".part");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, inbox.resolve(name));
+    }
+}
