@@ -38,10 +38,12 @@ import static org.awaitility.Awaitility.await;
 class CrashRecoveryIT {
 
     private static final int SKUS = 30;
-    private static final int FILES = 60;
+    /** kill-and-restart rounds; -Psoak runs hundreds */
+    private static final int ROUNDS = Integer.getInteger("orderflow.test.rounds", 10);
+    private static final int FILES_PER_ROUND = 16;
     private static final int ORDERS_PER_FILE = 5;
-    private static final int JMS_ORDERS = 100;
-    private static final int KILLS = 3;
+    private static final int JMS_PER_ROUND = 20;
+    private static final int PER_ROUND = FILES_PER_ROUND * ORDERS_PER_FILE + JMS_PER_ROUND;
 
     @TempDir
     Path work;
@@ -50,44 +52,43 @@ class CrashRecoveryIT {
     void should_lose_nothing_and_apply_nothing_twice_when_killed_while_orders_flow() throws Exception {
         long seed = Long.getLong("orderflow.test.seed", System.nanoTime());
         Random random = new Random(seed);
-        System.out.println("CrashRecoveryIT seed " + seed);
+        System.out.println("CrashRecoveryIT seed " + seed + ", " + ROUNDS + " rounds of " + PER_ROUND + " orders");
         Set<String> submitted = new HashSet<>();
-        int total = FILES * ORDERS_PER_FILE + JMS_ORDERS;
+        int total = ROUNDS * PER_ROUND;
+        int kills = 0;
 
         try (OrderflowProcess app = new OrderflowProcess(work)) {
             app.start();
             StringBuilder stock = new StringBuilder("sku,quantity\n");
             for (int s = 0; s < SKUS; s++) {
-                stock.append("SKU-").append(s).append(',').append(15 + random.nextInt(30)).append('\n');
+                // enough for some of the orders only: both outcomes occur
+                stock.append("SKU-").append(s).append(',').append(ROUNDS * (5 + random.nextInt(10))).append('\n');
             }
             drop(app.dataDir().resolve("stock/inbox"), "stock.csv", stock.toString());
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
 
-            sendJmsOrders(app, random, submitted);
-            for (int f = 0; f < FILES; f++) {
-                StringBuilder file = new StringBuilder("[");
-                for (int i = 0; i < ORDERS_PER_FILE; i++) {
-                    String id = "F" + f + "-" + i;
-                    submitted.add(id);
-                    file.append(i == 0 ? "" : ",").append(order(id, random));
+            for (int round = 0; round < ROUNDS; round++) {
+                int before = mails(app);
+                sendJmsOrders(app, random, submitted, round);
+                for (int f = 0; f < FILES_PER_ROUND; f++) {
+                    StringBuilder file = new StringBuilder("[");
+                    for (int i = 0; i < ORDERS_PER_FILE; i++) {
+                        String id = "F" + round + "-" + f + "-" + i;
+                        submitted.add(id);
+                        file.append(i == 0 ? "" : ",").append(order(id, random));
+                    }
+                    drop(app.dataDir().resolve("orders/inbox"), "orders-" + round + "-" + f + ".json", file.append(']').toString());
                 }
-                drop(app.dataDir().resolve("orders/inbox"), "orders-" + f + ".json", file.append(']').toString());
-            }
-
-            int kills = 0;
-            for (int k = 0; k < KILLS; k++) {
-                // kill once a random share of the notifications is out, while the rest is in flight
-                int target = Math.min(total - 1, mails(app) + 10 + random.nextInt(total / (KILLS + 1)));
-                await().atMost(Duration.ofSeconds(120)).until(() -> mails(app) >= target || mails(app) >= total);
-                if (mails(app) >= total) {
-                    break;
-                }
+                // kill at a random moment while this round's orders are in flight
+                int target = before + 1 + random.nextInt(PER_ROUND - 10);
+                await().atMost(Duration.ofSeconds(120)).until(() -> mails(app) >= target);
                 app.kill();
                 kills++;
-                System.out.println("CrashRecoveryIT kill " + kills + " with " + mails(app) + " of " + total + " notifications out");
+                System.out.println("CrashRecoveryIT round " + (round + 1) + ": killed with " + mails(app) + " of "
+                        + submitted.size() + " notifications out");
                 app.start();
             }
-            await().atMost(Duration.ofSeconds(180)).until(() -> mails(app) >= total);
+            await().atMost(Duration.ofSeconds(300)).until(() -> mails(app) >= total);
             // the order service applies the last decisions and notifications a moment after the mails go out
             Set<String> open = new HashSet<>(submitted);
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> {
@@ -97,10 +98,14 @@ class CrashRecoveryIT {
             // the JVM reports 143 (128 + SIGTERM) after running its shutdown hooks
             assertThat(app.stop()).as("exit code after SIGTERM").isIn(0, 143);
             assertThat(Files.readString(app.log())).as("graceful shutdown logged").contains("(orderflow) shutdown in");
-            assertThat(kills).as("kills while orders were in flight").isGreaterThan(0);
         }
 
+        ProcessResult check = runCheck();
+        assertThat(check.output()).contains("OK: every invariant holds, nothing pending");
+        assertThat(check.exitCode()).isZero();
+
         Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", work.resolve("data").toString()));
+        int confirmed;
         try (Database db = Database.open(settings)) {
             JdbcTemplate jdbc = db.jdbc();
             InvariantCheck.Report report = new InvariantCheck(jdbc).run();
@@ -112,8 +117,7 @@ class CrashRecoveryIT {
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM email_notification WHERE status = 'SENT'", Integer.class)).isEqualTo(total);
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM stock_processed_event", Integer.class)).isEqualTo(total);
             assertThat(jdbc.queryForObject("SELECT COUNT(*) FROM order_event", Integer.class)).isEqualTo(3 * total);
-            int confirmed = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'", Integer.class);
-            System.out.println("CrashRecoveryIT " + total + " orders: " + confirmed + " confirmed, " + (total - confirmed) + " rejected");
+            confirmed = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'", Integer.class);
             assertThat(confirmed).isBetween(1, total - 1);
         }
         try (Stream<Path> mail = Files.list(work.resolve("data/mail"))) {
@@ -126,14 +130,39 @@ class CrashRecoveryIT {
         try (Stream<Path> errors = Files.list(work.resolve("data/orders/error"))) {
             assertThat(errors.toList()).as("no order file rejected").isEmpty();
         }
+        System.out.println("CrashRecoveryIT: " + total + " orders (" + confirmed + " confirmed, " + (total - confirmed)
+                + " rejected), " + kills + " SIGKILLs, every invariant held");
     }
 
-    private void sendJmsOrders(OrderflowProcess app, Random random, Set<String> submitted) throws Exception {
+    record ProcessResult(int exitCode, String output) {
+    }
+
+    private ProcessResult runCheck() throws Exception {
+        Path jar = Path.of(System.getProperty("orderflow.jar", "target/orderflow.jar")).toAbsolutePath();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorderflow.data-dir=" + work.resolve("data"), "-jar", jar.toString(), "check")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        System.out.println(out);
+        return new ProcessResult(p.exitValue(), out);
+    }
+
+    private static boolean settled(OrderflowProcess app, String orderId) {
+        try {
+            String body = app.get("/api/orders/" + orderId).body();
+            return body.contains("\"notifiedAt\" : \"") && !body.contains("\"status\" : \"PLACED\"");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void sendJmsOrders(OrderflowProcess app, Random random, Set<String> submitted, int round) throws Exception {
         ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + app.brokerPort);
         try (cf; Connection c = cf.createConnection(); Session s = c.createSession(true, Session.SESSION_TRANSACTED)) {
             MessageProducer p = s.createProducer(s.createQueue("orders.in"));
-            for (int i = 0; i < JMS_ORDERS; i++) {
-                String id = "J-" + i;
+            for (int i = 0; i < JMS_PER_ROUND; i++) {
+                String id = "J" + round + "-" + i;
                 submitted.add(id);
                 p.send(s.createTextMessage(order(id, random)));
             }
@@ -162,15 +191,6 @@ class CrashRecoveryIT {
         Path tmp = inbox.resolve("." + name + ".part");
         Files.writeString(tmp, content, StandardCharsets.UTF_8);
         Files.move(tmp, inbox.resolve(name));
-    }
-
-    private static boolean settled(OrderflowProcess app, String orderId) {
-        try {
-            String body = app.get("/api/orders/" + orderId).body();
-            return body.contains("\"notifiedAt\" : \"") && !body.contains("\"status\" : \"PLACED\"");
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private static int mails(OrderflowProcess app) throws IOException {
