@@ -123,6 +123,11 @@ public final class Settings {
         if (!mode.equals("file") && !mode.equals("smtp")) {
             throw new SettingsException("orderflow.mail.mode must be 'file' or 'smtp', not '" + mode + "'");
         }
+        try {
+            new jakarta.mail.internet.InternetAddress(get("orderflow.mail.from"), true).validate();
+        } catch (jakarta.mail.internet.AddressException e) {
+            throw new SettingsException("orderflow.mail.from must be an email address, not '" + get("orderflow.mail.from") + "'");
+        }
         if (services().isEmpty()) {
             throw new SettingsException("orderflow.services must name at least one of order, stock, email");
         }
