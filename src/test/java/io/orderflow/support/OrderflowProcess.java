@@ -25,6 +25,7 @@ public final class OrderflowProcess implements AutoCloseable {
     private final Map<String, String> settings = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newHttpClient();
     private Process process;
+    private String heap = "-Xmx256m";
     private int starts;
     public final int httpPort;
     public final int brokerPort;
@@ -51,6 +52,12 @@ public final class OrderflowProcess implements AutoCloseable {
         return this;
     }
 
+    /** The JVM's maximum heap, e.g. "64m". */
+    public OrderflowProcess heap(String max) {
+        this.heap = "-Xmx" + max;
+        return this;
+    }
+
     public OrderflowProcess without(String key) {
         settings.remove(key);
         return this;
@@ -69,7 +76,7 @@ public final class OrderflowProcess implements AutoCloseable {
         starts++;
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx256m");
+        cmd.add(heap);
         settings.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
         cmd.add(jar.toString());
