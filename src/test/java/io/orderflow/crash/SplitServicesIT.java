@@ -75,6 +75,47 @@ class SplitServicesIT {
         }
     }
 
+    @Test
+    void should_share_the_work_between_two_full_instances_and_survive_one_being_killed() throws Exception {
+        try (TestPostgres pg = TestPostgres.create();
+             OrderflowProcess first = new OrderflowProcess(Files.createDirectories(work.resolve("first")));
+             OrderflowProcess second = new OrderflowProcess(Files.createDirectories(work.resolve("second")))) {
+            for (OrderflowProcess p : new OrderflowProcess[] {first, second}) {
+                p.with("orderflow.db.url", pg.url()).with("orderflow.db.user", pg.user());
+            }
+            second.with("orderflow.broker.embedded", "false").with("orderflow.broker.url", "tcp://127.0.0.1:" + first.brokerPort);
+            first.start();
+            second.start();
+            drop(first.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nSKU-A,150\nSKU-B,1000\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(first.dataDir().resolve("stock/done/stock.csv")));
+            for (int i = 0; i < ORDERS; i++) {
+                OrderflowProcess target = i % 2 == 0 ? first : second;
+                drop(target.dataDir().resolve("orders/inbox"), "o-" + i + ".json", "{\"orderId\":\"T-" + i
+                        + "\",\"customer\":{\"email\":\"t" + i + "@example.com\"},\"lines\":[{\"sku\":\"SKU-A\",\"quantity\":1},"
+                        + "{\"sku\":\"SKU-B\",\"quantity\":2}]}");
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> mails(first) + mails(second) >= 30);
+            second.kill();
+            second.start();
+            await().atMost(Duration.ofSeconds(120)).until(() -> mails(first) + mails(second) >= ORDERS);
+            assertThat(mails(first)).as("both instances sent mail").isPositive();
+            assertThat(mails(second)).as("both instances sent mail").isPositive();
+
+            Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
+                    "orderflow.db.user", pg.user(), "orderflow.data-dir", work.resolve("check").toString()));
+            try (Database db = Database.open(settings)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> new InvariantCheck(db.jdbc()).run().settled());
+                InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
+                assertThat(report.violations()).isEmpty();
+                assertThat(report.orders()).isEqualTo(ORDERS);
+                assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'", Integer.class))
+                        .isEqualTo(150);
+                assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM email_notification WHERE status = 'SENT'", Integer.class))
+                        .isEqualTo(ORDERS);
+            }
+        }
+    }
+
     private static void drop(Path inbox, String name, String content) throws IOException {
         Path tmp = inbox.resolve("." + name + ".part");
         Files.writeString(tmp, content, StandardCharsets.UTF_8);
