@@ -223,6 +223,18 @@ abstract class FlowContract extends OrderflowTestSupport {
         template.sendBody("jms:queue:orders.in", new byte[] {1, 2, 3});
         Exchange bytes = consumer.receive("jms:queue:orders.in.rejected", 20_000);
         assertThat(bytes.getIn().getHeader("rejectReason", String.class)).contains("bytes message");
+
+        template.sendBody("jms:queue:orders.in", Map.of("orderId", "X-1"));
+        Exchange map = consumer.receive("jms:queue:orders.in.rejected", 20_000);
+        assertThat(map.getIn().getHeader("rejectReason", String.class)).contains("map message");
+
+        template.sendBody("jms:queue:orders.in", "");
+        Exchange empty = consumer.receive("jms:queue:orders.in.rejected", 20_000);
+        assertThat(empty.getIn().getHeader("rejectReason", String.class)).contains("empty");
+
+        template.sendBody("jms:queue:orders.in", "[" + order(unique("ARR"), "a@example.com", sku, "1") + "]");
+        Exchange array = consumer.receive("jms:queue:orders.in.rejected", 20_000);
+        assertThat(array.getIn().getHeader("rejectReason", String.class)).contains("one order per message");
     }
 
     @Test
