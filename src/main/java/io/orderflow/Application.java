@@ -1,5 +1,6 @@
 package io.orderflow;
 
+import io.orderflow.bench.Benchmark;
 import io.orderflow.check.CheckCommand;
 import io.orderflow.config.OrderflowConfiguration;
 import io.orderflow.config.Preflight;
@@ -17,6 +18,10 @@ public final class Application {
         Settings settings;
         try {
             settings = Settings.load(System.getenv(), System.getProperties());
+            if (args.length > 0 && args[0].equals("bench")) {
+                System.exit(Benchmark.run(args));
+                return;
+            }
             if (args.length > 0 && args[0].equals("check")) {
                 System.exit(CheckCommand.run(settings, System.out));
                 return;

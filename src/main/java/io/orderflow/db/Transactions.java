@@ -4,6 +4,7 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -13,14 +14,22 @@ import java.util.function.Supplier;
 public final class Transactions {
 
     private final TransactionTemplate template;
+    private final LongAdder commits = new LongAdder();
 
     Transactions(TransactionTemplate template) {
         this.template = template;
     }
 
+    /** Transactions committed so far (the benchmark counts commits per order with it). */
+    public long commits() {
+        return commits.sum();
+    }
+
     public <T> T inTransaction(Supplier<T> work) {
         try {
-            return template.execute(status -> work.get());
+            T result = template.execute(status -> work.get());
+            commits.increment();
+            return result;
         } catch (RuntimeException e) {
             if (!(e instanceof DatabaseUnavailableException) && DatabaseUnavailable.isCause(e)) {
                 throw new DatabaseUnavailableException(e);

@@ -91,10 +91,23 @@ class CrashRecoveryIT {
             await().atMost(Duration.ofSeconds(300)).until(() -> mails(app) >= total);
             // the order service applies the last decisions and notifications a moment after the mails go out
             Set<String> open = new HashSet<>(submitted);
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                open.removeIf(id -> settled(app, id));
-                return open.isEmpty();
-            });
+            try {
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                    open.removeIf(id -> settled(app, id));
+                    return open.isEmpty();
+                });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                System.out.println("CrashRecoveryIT: " + open.size() + " orders not settled: " + open);
+                for (String id : open.stream().limit(3).toList()) {
+                    System.out.println(app.get("/api/orders/" + id).body());
+                }
+                System.out.println(app.get("/observe/metrics").body().lines().filter(l -> l.startsWith("orderflow")).toList());
+                app.kill();
+                Path keep = Path.of("target", "crash-data-" + seed);
+                copy(work, keep);
+                System.out.println("CrashRecoveryIT: data kept in " + keep.toAbsolutePath());
+                throw e;
+            }
             // the JVM reports 143 (128 + SIGTERM) after running its shutdown hooks
             assertThat(app.stop()).as("exit code after SIGTERM").isIn(0, 143);
             assertThat(Files.readString(app.log())).as("graceful shutdown logged").contains("(orderflow) shutdown in");
@@ -146,6 +159,19 @@ class CrashRecoveryIT {
         p.waitFor();
         System.out.println(out);
         return new ProcessResult(p.exitValue(), out);
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target);
+                }
+            }
+        }
     }
 
     private static boolean settled(OrderflowProcess app, String orderId) {

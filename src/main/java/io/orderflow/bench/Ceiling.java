@@ -1,0 +1,120 @@
+package io.orderflow.bench;
+
+import io.orderflow.db.Database;
+import jakarta.jms.Connection;
+import jakarta.jms.ConnectionFactory;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Queue;
+import jakarta.jms.Session;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The machine's own limits for this flow, measured directly with JDBC and JMS, no Camel between:
+ * durable commits of the intake transaction's shape, and durable broker messages of event size.
+ */
+final class Ceiling {
+
+    private Ceiling() {
+    }
+
+    /** Commits/s of "one order row and one outbox row" transactions from {@code threads} threads. */
+    static double databaseCommitsPerSecond(Database db, int threads, long millis) throws InterruptedException {
+        LongAdder commits = new LongAdder();
+        AtomicBoolean measuring = new AtomicBoolean(false);
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Thread> workers = new ArrayList<>();
+        String payload = "x".repeat(400);
+        for (int t = 0; t < threads; t++) {
+            Thread w = new Thread(() -> {
+                while (running.get()) {
+                    String id = "C-" + UUID.randomUUID();
+                    Timestamp now = Timestamp.from(Instant.now());
+                    db.transactions().inTransaction(() -> {
+                        db.jdbc().update("INSERT INTO orders (order_id, customer_email, content, source, status, placed_at) "
+                                + "VALUES (?, 'c@example.com', ?, 'ceiling', 'PLACED', ?)", id, payload, now);
+                        db.jdbc().update("INSERT INTO order_outbox (event_id, event_type, order_id, payload, created_at) "
+                                + "VALUES (?, 'Ceiling', ?, ?, ?)", UUID.randomUUID().toString(), id, payload, now);
+                    });
+                    if (measuring.get()) {
+                        commits.increment();
+                    }
+                }
+            });
+            w.start();
+            workers.add(w);
+        }
+        Thread.sleep(1000); // warm-up
+        measuring.set(true);
+        long start = System.nanoTime();
+        Thread.sleep(millis);
+        measuring.set(false);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        running.set(false);
+        for (Thread w : workers) {
+            w.join();
+        }
+        return commits.sum() / seconds;
+    }
+
+    /**
+     * Messages/s through the broker: a producer sending durable messages of event size, each in its
+     * own transaction, and a consumer receiving each in its own transaction, as orderflow's
+     * consumers do.
+     */
+    static double brokerMessagesPerSecond(ConnectionFactory cf, String queueName, int size, long millis) throws Exception {
+        LongAdder received = new LongAdder();
+        AtomicBoolean measuring = new AtomicBoolean(false);
+        AtomicBoolean running = new AtomicBoolean(true);
+        String body = "y".repeat(size);
+        Thread producer = new Thread(() -> {
+            try (Connection c = cf.createConnection(); Session s = c.createSession(true, Session.SESSION_TRANSACTED)) {
+                Queue q = s.createQueue(queueName);
+                MessageProducer p = s.createProducer(q);
+                p.setDeliveryMode(DeliveryMode.PERSISTENT);
+                while (running.get()) {
+                    p.send(s.createTextMessage(body));
+                    s.commit();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread consumer = new Thread(() -> {
+            try (Connection c = cf.createConnection(); Session s = c.createSession(true, Session.SESSION_TRANSACTED)) {
+                c.start();
+                MessageConsumer mc = s.createConsumer(s.createQueue(queueName));
+                while (running.get()) {
+                    if (mc.receive(200) != null) {
+                        s.commit();
+                        if (measuring.get()) {
+                            received.increment();
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        producer.start();
+        consumer.start();
+        Thread.sleep(1000); // warm-up
+        measuring.set(true);
+        long start = System.nanoTime();
+        Thread.sleep(millis);
+        measuring.set(false);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        running.set(false);
+        producer.join();
+        consumer.join();
+        return received.sum() / seconds;
+    }
+}
