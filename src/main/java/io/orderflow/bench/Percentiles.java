@@ -20,7 +20,7 @@ final class Percentiles {
         p.put("p50", at(sorted, 0.50));
         p.put("p95", at(sorted, 0.95));
         p.put("p99", at(sorted, 0.99));
-        p.put("max", sorted[sorted.length - 1]);
+        p.put("max", round(sorted[sorted.length - 1]));
         return p;
     }
 
