@@ -31,7 +31,8 @@ public final class InvariantCheck {
         this.jdbc = jdbc;
     }
 
-    public Report run() {
+    /** Thread-safe: each run collects into its own lists. */
+    public synchronized Report run() {
         violations.clear();
         pending.clear();
         int orders = jdbc.queryForObject("SELECT COUNT(*) FROM orders", Integer.class);

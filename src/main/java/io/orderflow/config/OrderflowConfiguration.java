@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
+import io.orderflow.check.InvariantCheck;
 import io.orderflow.db.Database;
 import io.orderflow.email.MailSink;
 import io.orderflow.email.NotificationRecorder;
@@ -157,6 +158,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));
         registry.bind("deadLetters", new DeadLetters(meters));
         registry.bind("jsonResponse", new JsonResponse());
+        registry.bind("invariantCheck", new InvariantCheck(db.jdbc()));
 
         // each process relays the outboxes of the services it runs
         for (Outbox outbox : new Outbox[] {orderOutbox, stockOutbox, emailOutbox}) {

@@ -87,6 +87,9 @@ class CrashRecoveryIT {
                 System.out.println("CrashRecoveryIT round " + (round + 1) + ": killed with " + mails(app) + " of "
                         + submitted.size() + " notifications out");
                 app.start();
+                // after every restart: no invariant is violated (work in flight is allowed)
+                String invariants = app.get("/observe/invariants").body();
+                assertThat(invariants).as("invariants after round " + (round + 1)).contains("\"violations\" : [ ]");
             }
             await().atMost(Duration.ofSeconds(300)).until(() -> mails(app) >= total);
             // the order service applies the last decisions and notifications a moment after the mails go out
