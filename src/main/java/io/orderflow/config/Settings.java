@@ -123,6 +123,17 @@ public final class Settings {
         if (!mode.equals("file") && !mode.equals("smtp")) {
             throw new SettingsException("orderflow.mail.mode must be 'file' or 'smtp', not '" + mode + "'");
         }
+        String routesDir = get("orderflow.routes-dir");
+        if (!routesDir.isEmpty()) {
+            Path dir = Path.of(routesDir).toAbsolutePath();
+            try (var yaml = java.nio.file.Files.newDirectoryStream(dir, "*.yaml")) {
+                if (!yaml.iterator().hasNext()) {
+                    throw new SettingsException("orderflow.routes-dir " + dir + " holds no *.yaml routes");
+                }
+            } catch (java.io.IOException e) {
+                throw new SettingsException("orderflow.routes-dir " + dir + " is not a readable folder of *.yaml routes");
+            }
+        }
         try {
             new jakarta.mail.internet.InternetAddress(get("orderflow.mail.from"), true).validate();
         } catch (jakarta.mail.internet.AddressException e) {
@@ -135,17 +146,6 @@ public final class Settings {
             if (!s.isBlank() && !SERVICES.contains(s.trim())) {
                 throw new SettingsException("orderflow.services: unknown service '" + s.trim()
                         + "' (use a comma-separated subset of order,stock,email)");
-            }
-        }
-        String routesDir = get("orderflow.routes-dir");
-        if (!routesDir.isEmpty()) {
-            Path dir = Path.of(routesDir).toAbsolutePath();
-            try (var yaml = java.nio.file.Files.newDirectoryStream(dir, "*.yaml")) {
-                if (!yaml.iterator().hasNext()) {
-                    throw new SettingsException("orderflow.routes-dir " + dir + " holds no *.yaml routes");
-                }
-            } catch (java.io.IOException e) {
-                throw new SettingsException("orderflow.routes-dir " + dir + " is not a readable folder of *.yaml routes");
             }
         }
         String url = get("orderflow.db.url");
@@ -256,25 +256,18 @@ public final class Settings {
     }
 
     public String dbUrl() {
-        String routesDir = get("orderflow.routes-dir");
-        if (!routesDir.isEmpty()) {
-            Path dir = Path.of(routesDir).toAbsolutePath();
-            try (var yaml = java.nio.file.Files.newDirectoryStream(dir, "*.yaml")) {
-                if (!yaml.iterator().hasNext()) {
-                    throw new SettingsException("orderflow.routes-dir " + dir + " holds no *.yaml routes");
-                }
-            } catch (java.io.IOException e) {
-                throw new SettingsException("orderflow.routes-dir " + dir + " is not a readable folder of *.yaml routes");
-            }
-        }
         String url = get("orderflow.db.url");
         if (!url.isEmpty()) {
             return url;
         }
-        // WRITE_DELAY=0: H2 otherwise loses committed transactions when the process is killed.
+        // WRITE_DELAY=0: each commit is written before it returns (H2 otherwise loses the last
+        // seconds of commits when the process is killed). Even so H2 2.5 can, rarely, recover to an
+        // older state after a kill (see README, "Guarantees and their limits"): PostgreSQL is the
+        // database for the guarantees against kill -9.
+        // DB_CLOSE_ON_EXIT=FALSE: orderflow closes the database itself, after its routes stopped.
         // MODE=PostgreSQL: one SQL dialect for both databases (INSERT ... ON CONFLICT DO NOTHING).
         return "jdbc:h2:file:" + dataDir().resolve("db").resolve("orderflow")
-                + ";WRITE_DELAY=0;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
+                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
     }
 
     public boolean isPostgres() {
