@@ -44,16 +44,16 @@ class BrokerOutageIT {
         try (OrderflowProcess app = new OrderflowProcess(Files.createDirectories(work.resolve("app")))) {
             app.with("orderflow.broker.embedded", "false").with("orderflow.broker.url", "tcp://127.0.0.1:" + brokerPort);
             app.start();
-            drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nB-1,1000\n");
+            OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nB-1,1000\n");
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
             for (int i = 0; i < 10; i++) {
-                drop(app.dataDir().resolve("orders/inbox"), "before-" + i + ".json", order("BEFORE-" + i));
+                OrderflowProcess.drop(app.dataDir().resolve("orders/inbox"), "before-" + i + ".json", order("BEFORE-" + i));
             }
             await().atMost(Duration.ofSeconds(60)).until(() -> notified(app, "BEFORE-", 10));
 
             broker.close();
             for (int i = 0; i < 20; i++) {
-                drop(app.dataDir().resolve("orders/inbox"), "during-" + i + ".json", order("DURING-" + i));
+                OrderflowProcess.drop(app.dataDir().resolve("orders/inbox"), "during-" + i + ".json", order("DURING-" + i));
             }
             // intake goes on: the orders are recorded and their events wait in the outbox
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("orders/done/during-19.json")));
@@ -104,11 +104,5 @@ class BrokerOutageIT {
         try (var files = Files.list(dir)) {
             return files.findAny().isEmpty();
         }
-    }
-
-    private static void drop(Path inbox, String name, String content) throws IOException {
-        Path tmp = inbox.resolve("." + name + ".part");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, inbox.resolve(name));
     }
 }

@@ -4,7 +4,7 @@ import io.orderflow.check.InvariantCheck;
 import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
 import io.orderflow.support.OrderflowProcess;
-import io.orderflow.support.TestPostgres;
+import io.orderflow.support.CrashDatabase;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,34 +31,14 @@ class CrashPointsIT {
     private static final int ORDERS_PER_FILE = 4;
     private static final int TOTAL = FILES * ORDERS_PER_FILE;
 
-    /**
-     * PostgreSQL by default: the database the guarantees are claimed for. -Dorderflow.test.crash-db=h2
-     * runs the same test on the embedded H2, which can lose acknowledged commits after a SIGKILL
-     * (see README).
-     */
-    private static final String DB = System.getProperty("orderflow.test.crash-db", "postgres");
-
     @TempDir
     Path work;
 
-    private TestPostgres postgres;
-
-    private Map<String, String> databaseSettings() {
-        if (!DB.equals("postgres")) {
-            return Map.of();
-        }
-        if (postgres == null) {
-            postgres = TestPostgres.create();
-        }
-        return Map.of("orderflow.db.url", postgres.url(), "orderflow.db.user", postgres.user());
-    }
+    private final CrashDatabase database = new CrashDatabase();
 
     @org.junit.jupiter.api.AfterEach
     void dropDatabase() throws Exception {
-        if (postgres != null) {
-            postgres.close();
-            postgres = null;
-        }
+        database.close();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -70,9 +50,9 @@ class CrashPointsIT {
     })
     void should_recover_from_a_crash_at(String point) throws Exception {
         try (OrderflowProcess app = new OrderflowProcess(work)) {
-            databaseSettings().forEach(app::with);
+            database.settings().forEach(app::with);
             app.start();
-            drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nK-1,12\nK-2,1000\n");
+            OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nK-1,12\nK-2,1000\n");
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
             app.stop();
 
@@ -86,7 +66,7 @@ class CrashPointsIT {
                             .append("\",\"customer\":{\"email\":\"p@example.com\"},\"lines\":[{\"sku\":\"K-1\",\"quantity\":1},")
                             .append("{\"sku\":\"K-2\",\"quantity\":3}]}");
                 }
-                drop(app.dataDir().resolve("orders/inbox"), "o-" + f + ".json", file.append(']').toString());
+                OrderflowProcess.drop(app.dataDir().resolve("orders/inbox"), "o-" + f + ".json", file.append(']').toString());
             }
             assertThat(app.awaitExit(Duration.ofSeconds(60))).as("halted by the fault hook").isEqualTo(137);
             assertThat(Files.readString(app.log())).contains("Fault injection: halting at " + point.split(":")[0]);
@@ -97,7 +77,7 @@ class CrashPointsIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> settled(app));
             app.stop();
         }
-        Settings settings = Settings.load(Map.of(), new Properties(), withData(databaseSettings()));
+        Settings settings = Settings.load(Map.of(), new Properties(), database.settings(work.resolve("data")));
         try (Database db = Database.open(settings)) {
             InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
             assertThat(report.violations()).isEmpty();
@@ -131,15 +111,4 @@ class CrashPointsIT {
         }
     }
 
-    private Map<String, String> withData(Map<String, String> db) {
-        Map<String, String> m = new java.util.HashMap<>(db);
-        m.put("orderflow.data-dir", work.resolve("data").toString());
-        return m;
-    }
-
-    private static void drop(Path inbox, String name, String content) throws IOException {
-        Path tmp = inbox.resolve("." + name + ".part");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, inbox.resolve(name));
-    }
 }

@@ -4,7 +4,7 @@ import io.orderflow.check.InvariantCheck;
 import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
 import io.orderflow.support.OrderflowProcess;
-import io.orderflow.support.TestPostgres;
+import io.orderflow.support.CrashDatabase;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
@@ -46,58 +46,38 @@ class CrashRecoveryIT {
     private static final int JMS_PER_ROUND = 20;
     private static final int PER_ROUND = FILES_PER_ROUND * ORDERS_PER_FILE + JMS_PER_ROUND;
 
-    /**
-     * PostgreSQL by default: the database the guarantees are claimed for. -Dorderflow.test.crash-db=h2
-     * runs the same test on the embedded H2, which can lose acknowledged commits after a SIGKILL
-     * (see README).
-     */
-    private static final String DB = System.getProperty("orderflow.test.crash-db", "postgres");
-
     @TempDir
     Path work;
 
-    private TestPostgres postgres;
-
-    private Map<String, String> databaseSettings() {
-        if (!DB.equals("postgres")) {
-            return Map.of();
-        }
-        if (postgres == null) {
-            postgres = TestPostgres.create();
-        }
-        return Map.of("orderflow.db.url", postgres.url(), "orderflow.db.user", postgres.user());
-    }
+    private final CrashDatabase database = new CrashDatabase();
 
     @org.junit.jupiter.api.AfterEach
     void dropDatabase() throws Exception {
-        if (postgres != null) {
-            postgres.close();
-            postgres = null;
-        }
+        database.close();
     }
 
     @Test
     void should_lose_nothing_and_apply_nothing_twice_when_killed_while_orders_flow() throws Exception {
         long seed = Long.getLong("orderflow.test.seed", System.nanoTime());
         Random random = new Random(seed);
-        System.out.println("CrashRecoveryIT seed " + seed + ", " + ROUNDS + " rounds of " + PER_ROUND + " orders on " + DB);
+        System.out.println("CrashRecoveryIT seed " + seed + ", " + ROUNDS + " rounds of " + PER_ROUND + " orders on " + CrashDatabase.KIND);
         Set<String> submitted = new HashSet<>();
         int total = ROUNDS * PER_ROUND;
         int kills = 0;
 
         try (OrderflowProcess app = new OrderflowProcess(work)) {
-            databaseSettings().forEach(app::with);
+            database.settings().forEach(app::with);
             app.start();
             StringBuilder stock = new StringBuilder("sku,quantity\n");
             for (int s = 0; s < SKUS; s++) {
                 // enough for some of the orders only: both outcomes occur
                 stock.append("SKU-").append(s).append(',').append(ROUNDS * (5 + random.nextInt(10))).append('\n');
             }
-            drop(app.dataDir().resolve("stock/inbox"), "stock.csv", stock.toString());
+            OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", stock.toString());
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
 
             for (int round = 0; round < ROUNDS; round++) {
-                int before = mails(app);
+                int before = app.mails();
                 sendJmsOrders(app, random, submitted, round);
                 for (int f = 0; f < FILES_PER_ROUND; f++) {
                     StringBuilder file = new StringBuilder("[");
@@ -106,26 +86,26 @@ class CrashRecoveryIT {
                         submitted.add(id);
                         file.append(i == 0 ? "" : ",").append(order(id, random));
                     }
-                    drop(app.dataDir().resolve("orders/inbox"), "orders-" + round + "-" + f + ".json", file.append(']').toString());
+                    OrderflowProcess.drop(app.dataDir().resolve("orders/inbox"), "orders-" + round + "-" + f + ".json", file.append(']').toString());
                 }
                 // kill at a random moment while this round's orders are in flight
                 int target = before + 1 + random.nextInt(PER_ROUND - 10);
-                await().atMost(Duration.ofSeconds(120)).until(() -> mails(app) >= target);
+                await().atMost(Duration.ofSeconds(120)).until(() -> app.mails() >= target);
                 app.kill();
                 kills++;
-                System.out.println("CrashRecoveryIT round " + (round + 1) + ": killed with " + mails(app) + " of "
+                System.out.println("CrashRecoveryIT round " + (round + 1) + ": killed with " + app.mails() + " of "
                         + submitted.size() + " notifications out");
                 app.start();
                 // after every restart: no invariant is violated (work in flight is allowed)
                 String invariants = app.get("/observe/invariants").body();
                 assertThat(invariants).as("invariants after round " + (round + 1)).contains("\"violations\" : [ ]");
             }
-            await().atMost(Duration.ofSeconds(300)).until(() -> mails(app) >= total);
+            await().atMost(Duration.ofSeconds(300)).until(() -> app.mails() >= total);
             // the order service applies the last decisions and notifications a moment after the mails go out
             Set<String> open = new HashSet<>(submitted);
             try {
                 await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                    open.removeIf(id -> settled(app, id));
+                    open.removeIf(id -> app.settled(id));
                     return open.isEmpty();
                 });
             } catch (org.awaitility.core.ConditionTimeoutException e) {
@@ -149,7 +129,7 @@ class CrashRecoveryIT {
         assertThat(check.output()).contains("OK: every invariant holds, nothing pending");
         assertThat(check.exitCode()).isZero();
 
-        Settings settings = Settings.load(Map.of(), new Properties(), withData(databaseSettings()));
+        Settings settings = Settings.load(Map.of(), new Properties(), database.settings(work.resolve("data")));
         int confirmed;
         try (Database db = Database.open(settings)) {
             JdbcTemplate jdbc = db.jdbc();
@@ -185,7 +165,7 @@ class CrashRecoveryIT {
     private ProcessResult runCheck() throws Exception {
         Path jar = Path.of(System.getProperty("orderflow.jar", "target/orderflow.jar")).toAbsolutePath();
         List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        withData(databaseSettings()).forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        database.settings(work.resolve("data")).forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.addAll(List.of("-jar", jar.toString(), "check"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -204,15 +184,6 @@ class CrashRecoveryIT {
                     Files.copy(f, target);
                 }
             }
-        }
-    }
-
-    private static boolean settled(OrderflowProcess app, String orderId) {
-        try {
-            String body = app.get("/api/orders/" + orderId).body();
-            return body.contains("\"notifiedAt\" : \"") && !body.contains("\"status\" : \"PLACED\"");
-        } catch (IOException e) {
-            return false;
         }
     }
 
@@ -246,25 +217,4 @@ class CrashRecoveryIT {
         return "{\"orderId\":\"" + id + "\",\"customer\":{\"email\":\"" + id.toLowerCase() + "@example.com\"},\"lines\":[" + lines + "]}";
     }
 
-    private Map<String, String> withData(Map<String, String> db) {
-        Map<String, String> m = new java.util.HashMap<>(db);
-        m.put("orderflow.data-dir", work.resolve("data").toString());
-        return m;
-    }
-
-    private static void drop(Path inbox, String name, String content) throws IOException {
-        Path tmp = inbox.resolve("." + name + ".part");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, inbox.resolve(name));
-    }
-
-    private static int mails(OrderflowProcess app) throws IOException {
-        Path dir = app.dataDir().resolve("mail");
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            return (int) files.filter(p -> p.getFileName().toString().endsWith(".eml") && !p.getFileName().toString().startsWith(".")).count();
-        }
-    }
 }

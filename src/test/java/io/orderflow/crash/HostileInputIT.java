@@ -38,7 +38,7 @@ class HostileInputIT {
             app.heap("64m").with("orderflow.files.stable-window-ms", "1500");
             app.start();
             Path inbox = app.dataDir().resolve("orders/inbox");
-            drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nH-1,10\n");
+            OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nH-1,10\n");
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
 
             // 100 MB: rejected on its size, never read into the 64 MB heap
@@ -73,7 +73,7 @@ class HostileInputIT {
             app.heap("256m");
             app.start();
             Path inbox = app.dataDir().resolve("orders/inbox");
-            drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nH-1," + (BURST + 10) + "\n");
+            OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nH-1," + (BURST + 10) + "\n");
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
 
             // a burst of complete files: written aside, made old enough, moved in at once
@@ -122,12 +122,6 @@ class HostileInputIT {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> !p.getFileName().toString().startsWith(".")).count();
         }
-    }
-
-    private static void drop(Path inbox, String name, String content) throws IOException {
-        Path tmp = inbox.resolve("." + name + ".part");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, inbox.resolve(name));
     }
 
     private static void pause(long ms) throws InterruptedException {

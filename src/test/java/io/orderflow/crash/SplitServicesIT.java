@@ -46,17 +46,17 @@ class SplitServicesIT {
             orders.start();
             stockAndEmail.start();
 
-            drop(stockAndEmail.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nSKU-A,150\nSKU-B,1000\n");
+            OrderflowProcess.drop(stockAndEmail.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nSKU-A,150\nSKU-B,1000\n");
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(stockAndEmail.dataDir().resolve("stock/done/stock.csv")));
             for (int i = 0; i < ORDERS; i++) {
-                drop(orders.dataDir().resolve("orders/inbox"), "o-" + i + ".json", "{\"orderId\":\"S-" + i
+                OrderflowProcess.drop(orders.dataDir().resolve("orders/inbox"), "o-" + i + ".json", "{\"orderId\":\"S-" + i
                         + "\",\"customer\":{\"email\":\"s" + i + "@example.com\"},\"lines\":[{\"sku\":\"SKU-A\",\"quantity\":1},"
                         + "{\"sku\":\"SKU-B\",\"quantity\":2}]}");
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> mails(stockAndEmail) >= 20);
+            await().atMost(Duration.ofSeconds(60)).until(() -> stockAndEmail.mails() >= 20);
             stockAndEmail.kill();
             stockAndEmail.start();
-            await().atMost(Duration.ofSeconds(120)).until(() -> mails(stockAndEmail) >= ORDERS);
+            await().atMost(Duration.ofSeconds(120)).until(() -> stockAndEmail.mails() >= ORDERS);
             await().atMost(Duration.ofSeconds(60)).until(() -> orders.get("/api/orders/S-" + (ORDERS - 1)).body().contains("notifiedAt\" : \""));
 
             Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
@@ -86,20 +86,20 @@ class SplitServicesIT {
             second.with("orderflow.broker.embedded", "false").with("orderflow.broker.url", "tcp://127.0.0.1:" + first.brokerPort);
             first.start();
             second.start();
-            drop(first.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nSKU-A,150\nSKU-B,1000\n");
+            OrderflowProcess.drop(first.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nSKU-A,150\nSKU-B,1000\n");
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(first.dataDir().resolve("stock/done/stock.csv")));
             for (int i = 0; i < ORDERS; i++) {
                 OrderflowProcess target = i % 2 == 0 ? first : second;
-                drop(target.dataDir().resolve("orders/inbox"), "o-" + i + ".json", "{\"orderId\":\"T-" + i
+                OrderflowProcess.drop(target.dataDir().resolve("orders/inbox"), "o-" + i + ".json", "{\"orderId\":\"T-" + i
                         + "\",\"customer\":{\"email\":\"t" + i + "@example.com\"},\"lines\":[{\"sku\":\"SKU-A\",\"quantity\":1},"
                         + "{\"sku\":\"SKU-B\",\"quantity\":2}]}");
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> mails(first) + mails(second) >= 30);
+            await().atMost(Duration.ofSeconds(60)).until(() -> first.mails() + second.mails() >= 30);
             second.kill();
             second.start();
-            await().atMost(Duration.ofSeconds(120)).until(() -> mails(first) + mails(second) >= ORDERS);
-            assertThat(mails(first)).as("both instances sent mail").isPositive();
-            assertThat(mails(second)).as("both instances sent mail").isPositive();
+            await().atMost(Duration.ofSeconds(120)).until(() -> first.mails() + second.mails() >= ORDERS);
+            assertThat(first.mails()).as("both instances sent mail").isPositive();
+            assertThat(second.mails()).as("both instances sent mail").isPositive();
 
             Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
                     "orderflow.db.user", pg.user(), "orderflow.data-dir", work.resolve("check").toString()));
@@ -113,22 +113,6 @@ class SplitServicesIT {
                 assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM email_notification WHERE status = 'SENT'", Integer.class))
                         .isEqualTo(ORDERS);
             }
-        }
-    }
-
-    private static void drop(Path inbox, String name, String content) throws IOException {
-        Path tmp = inbox.resolve("." + name + ".part");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, inbox.resolve(name));
-    }
-
-    private static int mails(OrderflowProcess app) throws IOException {
-        Path dir = app.dataDir().resolve("mail");
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            return (int) files.filter(p -> p.getFileName().toString().endsWith(".eml")).count();
         }
     }
 }

@@ -148,6 +148,35 @@ public final class OrderflowProcess implements AutoCloseable {
         }
     }
 
+    /** Drops a file into an inbox the way a careful writer does: written under a dot name, then renamed. */
+    public static void drop(Path inbox, String name, String content) throws IOException {
+        Path tmp = inbox.resolve("." + name + ".part");
+        Files.writeString(tmp, content, java.nio.charset.StandardCharsets.UTF_8);
+        Files.move(tmp, inbox.resolve(name));
+    }
+
+    /** How many notifications this process wrote to its mail folder (file mode). */
+    public int mails() throws IOException {
+        Path dir = dataDir().resolve("mail");
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            return (int) files.filter(p -> p.getFileName().toString().endsWith(".eml") && !p.getFileName().toString().startsWith("."))
+                    .count();
+        }
+    }
+
+    /** Whether the order is decided and its customer notified, as the API shows it. */
+    public boolean settled(String orderId) {
+        try {
+            String body = get("/api/orders/" + orderId).body();
+            return body.contains("\"notifiedAt\" : \"") && !body.contains("\"status\" : \"PLACED\"");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
