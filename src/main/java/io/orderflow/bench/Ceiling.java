@@ -28,14 +28,12 @@ final class Ceiling {
 
     /** Commits/s of "one order row and one outbox row" transactions from {@code threads} threads. */
     static double databaseCommitsPerSecond(Database db, int threads, long millis) throws InterruptedException {
-        LongAdder commits = new LongAdder();
-        AtomicBoolean measuring = new AtomicBoolean(false);
-        AtomicBoolean running = new AtomicBoolean(true);
-        List<Thread> workers = new ArrayList<>();
+        Window window = new Window();
         String payload = "x".repeat(400);
+        List<Runnable> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
-            Thread w = new Thread(() -> {
-                while (running.get()) {
+            workers.add(() -> {
+                while (window.open()) {
                     String id = "C-" + UUID.randomUUID();
                     Timestamp now = Timestamp.from(Instant.now());
                     db.transactions().inTransaction(() -> {
@@ -44,25 +42,11 @@ final class Ceiling {
                         db.jdbc().update("INSERT INTO order_outbox (event_id, event_type, order_id, payload, created_at) "
                                 + "VALUES (?, 'Ceiling', ?, ?, ?)", UUID.randomUUID().toString(), id, payload, now);
                     });
-                    if (measuring.get()) {
-                        commits.increment();
-                    }
+                    window.count();
                 }
             });
-            w.start();
-            workers.add(w);
         }
-        Thread.sleep(1000); // warm-up
-        measuring.set(true);
-        long start = System.nanoTime();
-        Thread.sleep(millis);
-        measuring.set(false);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        running.set(false);
-        for (Thread w : workers) {
-            w.join();
-        }
-        return commits.sum() / seconds;
+        return window.ratePerSecond(workers, millis);
     }
 
     /**
@@ -71,50 +55,72 @@ final class Ceiling {
      * consumers do.
      */
     static double brokerMessagesPerSecond(ConnectionFactory cf, String queueName, int size, long millis) throws Exception {
-        LongAdder received = new LongAdder();
-        AtomicBoolean measuring = new AtomicBoolean(false);
-        AtomicBoolean running = new AtomicBoolean(true);
+        Window window = new Window();
         String body = "y".repeat(size);
-        Thread producer = new Thread(() -> {
+        Runnable producer = () -> {
             try (Connection c = cf.createConnection(); Session s = c.createSession(true, Session.SESSION_TRANSACTED)) {
                 Queue q = s.createQueue(queueName);
                 MessageProducer p = s.createProducer(q);
                 p.setDeliveryMode(DeliveryMode.PERSISTENT);
-                while (running.get()) {
+                while (window.open()) {
                     p.send(s.createTextMessage(body));
                     s.commit();
                 }
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        });
-        Thread consumer = new Thread(() -> {
+        };
+        Runnable consumer = () -> {
             try (Connection c = cf.createConnection(); Session s = c.createSession(true, Session.SESSION_TRANSACTED)) {
                 c.start();
                 MessageConsumer mc = s.createConsumer(s.createQueue(queueName));
-                while (running.get()) {
+                while (window.open()) {
                     if (mc.receive(200) != null) {
                         s.commit();
-                        if (measuring.get()) {
-                            received.increment();
-                        }
+                        window.count();
                     }
                 }
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        });
-        producer.start();
-        consumer.start();
-        Thread.sleep(1000); // warm-up
-        measuring.set(true);
-        long start = System.nanoTime();
-        Thread.sleep(millis);
-        measuring.set(false);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        running.set(false);
-        producer.join();
-        consumer.join();
-        return received.sum() / seconds;
+        };
+        return window.ratePerSecond(List.of(producer, consumer), millis);
+    }
+
+    /** Runs workers for a one-second warm-up, then counts what they report during the measured window. */
+    private static final class Window {
+        private final LongAdder counted = new LongAdder();
+        private final AtomicBoolean measuring = new AtomicBoolean(false);
+        private final AtomicBoolean running = new AtomicBoolean(true);
+
+        boolean open() {
+            return running.get();
+        }
+
+        void count() {
+            if (measuring.get()) {
+                counted.increment();
+            }
+        }
+
+        double ratePerSecond(List<Runnable> workers, long millis) throws InterruptedException {
+            List<Thread> threads = new ArrayList<>();
+            for (Runnable w : workers) {
+                Thread t = new Thread(w, "ceiling");
+                t.start();
+                threads.add(t);
+            }
+            Thread.sleep(1000); // warm-up: the benchmark's own pacing, not a synchronisation
+            measuring.set(true);
+            long start = System.nanoTime();
+            Thread.sleep(millis);
+            measuring.set(false);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            running.set(false);
+            for (Thread t : threads) {
+                t.join();
+            }
+            return counted.sum() / seconds;
+        }
     }
 }

@@ -27,7 +27,7 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     public static final String DEAD_LETTER = "orderflow.dead-letter";
     public static final String EXPIRED = "orderflow.expired";
-    static final int JOURNAL_BUFFER_TIMEOUT_NS = Integer.getInteger("orderflow.test.journal-buffer-timeout-ns", 500_000);
+    static final int JOURNAL_BUFFER_TIMEOUT_NS = 500_000;
 
     private final EmbeddedActiveMQ broker = new EmbeddedActiveMQ();
 

@@ -24,74 +24,72 @@ public final class InvariantCheck {
     }
 
     private final JdbcTemplate jdbc;
-    private final List<String> violations = new ArrayList<>();
-    private final List<String> pending = new ArrayList<>();
 
     public InvariantCheck(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
     }
 
-    /** Thread-safe: each run collects into its own lists. */
-    public synchronized Report run() {
-        violations.clear();
-        pending.clear();
+    /** Safe to call from several threads: each run collects into lists of its own. */
+    public Report run() {
+        List<String> violations = new ArrayList<>();
+        List<String> pending = new ArrayList<>();
         int orders = jdbc.queryForObject("SELECT COUNT(*) FROM orders", Integer.class);
 
-        violation("order %s has %s OrderPlaced events in its outbox (expected exactly 1)",
+        violation(violations, "order %s has %s OrderPlaced events in its outbox (expected exactly 1)",
                 "SELECT o.order_id, COUNT(x.event_id) FROM orders o LEFT JOIN order_outbox x ON x.order_id = o.order_id "
                         + "AND x.event_type = 'OrderPlaced' GROUP BY o.order_id HAVING COUNT(x.event_id) <> 1");
-        violation("order %s was decided %s times by the stock service (expected at most 1)",
+        violation(violations, "order %s was decided %s times by the stock service (expected at most 1)",
                 "SELECT order_id, COUNT(*) FROM stock_outbox WHERE event_type IN ('StockReserved', 'OutOfStock') "
                         + "GROUP BY order_id HAVING COUNT(*) > 1");
-        violation("order %s has %s stock decisions in its timeline (expected at most 1)",
+        violation(violations, "order %s has %s stock decisions in its timeline (expected at most 1)",
                 "SELECT order_id, COUNT(*) FROM order_event WHERE event_type IN ('StockReserved', 'OutOfStock') "
                         + "GROUP BY order_id HAVING COUNT(*) > 1");
-        violation("order %s was notified %s times (expected at most 1 CustomerNotified)",
+        violation(violations, "order %s was notified %s times (expected at most 1 CustomerNotified)",
                 "SELECT order_id, COUNT(*) FROM email_outbox WHERE event_type = 'CustomerNotified' GROUP BY order_id HAVING COUNT(*) > 1");
-        violation("order %s has status %s but no matching stock decision",
+        violation(violations, "order %s has status %s but no matching stock decision",
                 "SELECT o.order_id, o.status FROM orders o WHERE o.status <> 'PLACED' AND NOT EXISTS (SELECT 1 FROM stock_outbox s "
                         + "WHERE s.order_id = o.order_id AND s.event_type = CASE o.status WHEN 'CONFIRMED' THEN 'StockReserved' "
                         + "ELSE 'OutOfStock' END)");
-        violation("order %s has reservations but its stock decision was %s",
+        violation(violations, "order %s has reservations but its stock decision was %s",
                 "SELECT DISTINCT r.order_id, s.event_type FROM stock_reservation r JOIN stock_outbox s ON s.order_id = r.order_id "
                         + "AND s.event_type = 'OutOfStock'");
-        violation("SKU %s: reserved %s differs from the sum of its reservations",
+        violation(violations, "SKU %s: reserved %s differs from the sum of its reservations",
                 "SELECT i.sku, i.reserved FROM stock_item i WHERE i.reserved <> (SELECT COALESCE(SUM(r.quantity), 0) "
                         + "FROM stock_reservation r WHERE r.sku = i.sku)");
-        violation("SKU %s: reservations for %s units but no such SKU in stock",
+        violation(violations, "SKU %s: reservations for %s units but no such SKU in stock",
                 "SELECT r.sku, SUM(r.quantity) FROM stock_reservation r WHERE NOT EXISTS (SELECT 1 FROM stock_item i "
                         + "WHERE i.sku = r.sku) GROUP BY r.sku");
-        violation("SKU %s: %s units reserved beyond what is on hand (available would be negative)",
+        violation(violations, "SKU %s: %s units reserved beyond what is on hand (available would be negative)",
                 "SELECT sku, reserved - on_hand FROM stock_item WHERE reserved > on_hand");
-        violation("order %s: reserved lines differ from the order's lines (sku %s)",
+        violation(violations, "order %s: reserved lines differ from the order's lines (sku %s)",
                 "SELECT o.order_id, l.sku FROM orders o JOIN (SELECT order_id, sku, SUM(quantity) q FROM order_line GROUP BY order_id, sku) l "
                         + "ON l.order_id = o.order_id LEFT JOIN stock_reservation r ON r.order_id = l.order_id AND r.sku = l.sku "
                         + "WHERE o.status = 'CONFIRMED' AND (r.quantity IS NULL OR r.quantity <> l.q)");
-        violation("notification for order %s is %s but no order exists",
+        violation(violations, "notification for order %s is %s but no order exists",
                 "SELECT n.order_id, n.status FROM email_notification n WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = n.order_id)");
-        violation("notification for order %s was sent (%s) but no CustomerNotified was emitted",
+        violation(violations, "notification for order %s was sent (%s) but no CustomerNotified was emitted",
                 "SELECT n.order_id, n.message_id FROM email_notification n WHERE n.status = 'SENT' AND NOT EXISTS "
                         + "(SELECT 1 FROM email_outbox x WHERE x.order_id = n.order_id AND x.event_type = 'CustomerNotified')");
 
-        pendingCount("orders not decided yet (PLACED)", "SELECT COUNT(*) FROM orders WHERE status = 'PLACED'");
-        pendingCount("decided orders not notified yet", "SELECT COUNT(*) FROM orders WHERE status <> 'PLACED' AND notified_at IS NULL");
-        pendingCount("decided orders without a notification record yet", "SELECT COUNT(*) FROM orders o WHERE o.status <> 'PLACED' "
+        pendingCount(pending, "orders not decided yet (PLACED)", "SELECT COUNT(*) FROM orders WHERE status = 'PLACED'");
+        pendingCount(pending, "decided orders not notified yet", "SELECT COUNT(*) FROM orders WHERE status <> 'PLACED' AND notified_at IS NULL");
+        pendingCount(pending, "decided orders without a notification record yet", "SELECT COUNT(*) FROM orders o WHERE o.status <> 'PLACED' "
                 + "AND NOT EXISTS (SELECT 1 FROM email_notification n WHERE n.order_id = o.order_id)");
-        pendingCount("notifications waiting to be sent", "SELECT COUNT(*) FROM email_notification WHERE status = 'PENDING'");
+        pendingCount(pending, "notifications waiting to be sent", "SELECT COUNT(*) FROM email_notification WHERE status = 'PENDING'");
         for (String service : new String[] {"order", "stock", "email"}) {
-            pendingCount(service + " outbox events not yet published",
+            pendingCount(pending, service + " outbox events not yet published",
                     "SELECT COUNT(*) FROM " + service + "_outbox WHERE published_at IS NULL");
         }
         return new Report(orders, List.copyOf(violations), List.copyOf(pending));
     }
 
-    private void violation(String format, String sql) {
+    private void violation(List<String> violations, String format, String sql) {
         jdbc.query(sql, rs -> {
             violations.add(String.format(format, rs.getString(1), rs.getString(2)));
         });
     }
 
-    private void pendingCount(String what, String sql) {
+    private void pendingCount(List<String> pending, String what, String sql) {
         int n = jdbc.queryForObject(sql, Integer.class);
         if (n > 0) {
             pending.add(n + " " + what);

@@ -11,7 +11,6 @@ import io.orderflow.outbox.EventJson;
 import io.orderflow.outbox.Outbox;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
@@ -84,11 +83,6 @@ public final class OrderIntake {
         });
         accepted.increment(outcome.placed());
         duplicates.increment(outcome.duplicates());
-        for (Order order : orders) {
-            MDC.put("orderId", order.orderId());
-            LOG.debug("Order accepted from {}", source);
-        }
-        MDC.remove("orderId");
         return outcome;
     }
 

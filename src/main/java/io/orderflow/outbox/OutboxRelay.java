@@ -84,14 +84,17 @@ public final class OutboxRelay extends Worker {
     @Override
     protected String describeFailure(Exception failure) {
         boolean broker = failure instanceof BrokerUnavailableException || failure.getCause() instanceof BrokerUnavailableException;
+        if (!broker) {
+            // the database failed: asking it for the backlog would only wait out another connection timeout
+            return "cannot publish events, " + (DatabaseUnavailable.isCause(failure) ? "database" : "unexpected failure");
+        }
         long backlog;
         try {
             backlog = outbox.backlog();
         } catch (RuntimeException e) {
             backlog = -1;
         }
-        return "cannot publish events, " + (broker ? "broker" : DatabaseUnavailable.isCause(failure) ? "database" : "unexpected failure")
-                + " (" + (backlog < 0 ? "backlog unknown" : backlog + " events pending") + ")";
+        return "cannot publish events, broker (" + (backlog < 0 ? "backlog unknown" : backlog + " events pending") + ")";
     }
 
     @Override
