@@ -59,13 +59,8 @@ class SplitServicesIT {
             await().atMost(Duration.ofSeconds(120)).until(() -> stockAndEmail.mails() >= ORDERS);
             await().atMost(Duration.ofSeconds(60)).until(() -> orders.get("/api/orders/S-" + (ORDERS - 1)).body().contains("notifiedAt\" : \""));
 
-            Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
-                    "orderflow.db.user", pg.user(), "orderflow.data-dir", work.resolve("check").toString()));
-            try (Database db = Database.open(settings)) {
-                await().atMost(Duration.ofSeconds(60)).until(() -> new InvariantCheck(db.jdbc()).run().settled());
-                InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
-                assertThat(report.violations()).isEmpty();
-                assertThat(report.orders()).isEqualTo(ORDERS);
+            try (Database db = open(pg)) {
+                assertSettledWithoutViolations(db);
                 assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'", Integer.class))
                         .isEqualTo(150);
                 assertThat(db.jdbc().queryForObject("SELECT reserved FROM stock_item WHERE sku = 'SKU-A'", Integer.class)).isEqualTo(150);
@@ -73,6 +68,19 @@ class SplitServicesIT {
             assertThat(orders.get("/api/stock/SKU-A").statusCode()).as("the order process does not serve stock").isEqualTo(404);
             assertThat(stockAndEmail.get("/api/stock/SKU-A").body()).contains("\"reserved\" : 150");
         }
+    }
+
+    private Database open(TestPostgres pg) {
+        return Database.open(Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
+                "orderflow.db.user", pg.user(), "orderflow.data-dir", work.resolve("check").toString())));
+    }
+
+    private static void assertSettledWithoutViolations(Database db) {
+        InvariantCheck check = new InvariantCheck(db.jdbc());
+        await().atMost(Duration.ofSeconds(60)).until(() -> check.run().settled());
+        InvariantCheck.Report report = check.run();
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.orders()).isEqualTo(ORDERS);
     }
 
     @Test
@@ -101,13 +109,8 @@ class SplitServicesIT {
             assertThat(first.mails()).as("both instances sent mail").isPositive();
             assertThat(second.mails()).as("both instances sent mail").isPositive();
 
-            Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
-                    "orderflow.db.user", pg.user(), "orderflow.data-dir", work.resolve("check").toString()));
-            try (Database db = Database.open(settings)) {
-                await().atMost(Duration.ofSeconds(60)).until(() -> new InvariantCheck(db.jdbc()).run().settled());
-                InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
-                assertThat(report.violations()).isEmpty();
-                assertThat(report.orders()).isEqualTo(ORDERS);
+            try (Database db = open(pg)) {
+                assertSettledWithoutViolations(db);
                 assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'", Integer.class))
                         .isEqualTo(150);
                 assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM email_notification WHERE status = 'SENT'", Integer.class))

@@ -1,6 +1,7 @@
 package io.orderflow.flow;
 
 import io.orderflow.outbox.Event;
+import io.orderflow.outbox.EventJson;
 import io.orderflow.support.OrderflowTestSupport;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Test;
@@ -84,6 +85,12 @@ abstract class FlowContract extends OrderflowTestSupport {
             lines.append("{\"sku\":\"").append(skuQty[i]).append("\",\"quantity\":").append(skuQty[i + 1]).append('}');
         }
         return "{\"orderId\":\"" + id + "\",\"customer\":{\"name\":\"Test Customer\",\"email\":\"" + email + "\"},\"lines\":[" + lines + "]}";
+    }
+
+    /** An event as a service would emit it, written by the project's own event JSON. */
+    protected static String event(String type, String orderId, String occurredAt, String dataJson) throws IOException {
+        return EventJson.write(new Event(UUID.randomUUID().toString(), type, orderId, occurredAt, Event.SCHEMA_VERSION,
+                EventJson.MAPPER.readTree(dataJson)));
     }
 
     protected static String unique(String prefix) {
@@ -273,12 +280,10 @@ abstract class FlowContract extends OrderflowTestSupport {
         String other = unique("J");
         jdbc().update("INSERT INTO orders (order_id, customer_email, content, source, status, placed_at) "
                 + "VALUES (?, 'j@example.com', '{}', 'test', 'PLACED', CURRENT_TIMESTAMP)", other);
-        String notified = "{\"eventId\":\"" + UUID.randomUUID() + "\",\"type\":\"CustomerNotified\",\"orderId\":\"" + other
-                + "\",\"occurredAt\":\"2026-01-01T00:00:01Z\",\"schemaVersion\":1,\"data\":{\"kind\":\"confirmation\","
-                + "\"messageId\":\"<" + other + ".confirmation@orderflow>\",\"recipient\":\"j@example.com\"}}";
-        String reserved = "{\"eventId\":\"" + UUID.randomUUID() + "\",\"type\":\"StockReserved\",\"orderId\":\"" + other
-                + "\",\"occurredAt\":\"2026-01-01T00:00:00Z\",\"schemaVersion\":1,\"data\":{\"customer\":{\"email\":\"j@example.com\"},"
-                + "\"lines\":[]}}";
+        String notified = event(Event.CUSTOMER_NOTIFIED, other, "2026-01-01T00:00:01Z",
+                "{\"kind\":\"confirmation\",\"messageId\":\"<" + other + ".confirmation@orderflow>\",\"recipient\":\"j@example.com\"}");
+        String reserved = event(Event.STOCK_RESERVED, other, "2026-01-01T00:00:00Z",
+                "{\"customer\":{\"email\":\"j@example.com\"},\"lines\":[]}");
         template.sendBodyAndHeader("jms:topic:orderflow.events::orderflow.events.order", notified, "eventType", "CustomerNotified");
         template.sendBodyAndHeader("jms:topic:orderflow.events::orderflow.events.order", reserved, "eventType", "StockReserved");
         awaitStatus(other, "CONFIRMED");
@@ -385,9 +390,8 @@ abstract class FlowContract extends OrderflowTestSupport {
         stock("sku,quantity\n" + sku + ",100\n");
         String poisoned = unique("P");
         // an OrderPlaced whose reservation violates a constraint every time: a negative quantity
-        String poison = "{\"eventId\":\"" + UUID.randomUUID() + "\",\"type\":\"OrderPlaced\",\"orderId\":\"" + poisoned
-                + "\",\"occurredAt\":\"2026-01-01T00:00:00Z\",\"schemaVersion\":1,\"data\":{\"customer\":{\"email\":\"p@example.com\"},"
-                + "\"lines\":[{\"sku\":\"" + sku + "\",\"quantity\":-5}]}}";
+        String poison = event(Event.ORDER_PLACED, poisoned, "2026-01-01T00:00:00Z",
+                "{\"customer\":{\"email\":\"p@example.com\"},\"lines\":[{\"sku\":\"" + sku + "\",\"quantity\":-5}]}");
         Map<String, Object> headers = new HashMap<>();
         headers.put("eventType", Event.ORDER_PLACED);
         headers.put("orderId", poisoned);
