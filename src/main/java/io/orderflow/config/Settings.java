@@ -261,9 +261,8 @@ public final class Settings {
             return url;
         }
         // WRITE_DELAY=0: each commit is written before it returns (H2 otherwise loses the last
-        // seconds of commits when the process is killed). Even so H2 2.5 can, rarely, recover to an
-        // older state after a kill (see README, "Guarantees and their limits"): PostgreSQL is the
-        // database for the guarantees against kill -9.
+        // seconds of commits when the process is killed). Written, not fsynced: it survives a kill,
+        // not a power loss (README, "Guarantees and their limits"). H2CommitImageTest checks it.
         // DB_CLOSE_ON_EXIT=FALSE: orderflow closes the database itself, after its routes stopped.
         // MODE=PostgreSQL: one SQL dialect for both databases (INSERT ... ON CONFLICT DO NOTHING).
         return "jdbc:h2:file:" + dataDir().resolve("db").resolve("orderflow")

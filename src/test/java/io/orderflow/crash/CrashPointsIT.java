@@ -7,13 +7,15 @@ import io.orderflow.support.OrderflowProcess;
 import io.orderflow.support.CrashDatabase;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
@@ -34,21 +36,28 @@ class CrashPointsIT {
     @TempDir
     Path work;
 
-    private final CrashDatabase database = new CrashDatabase();
+    private CrashDatabase database;
 
     @org.junit.jupiter.api.AfterEach
     void dropDatabase() throws Exception {
-        database.close();
+        if (database != null) {
+            database.close();
+        }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({
-            "file-mid-processing:2",   // inside a file's transaction, half its orders written
-            "consumer-after-commit:7", // database committed, JMS message not yet acknowledged
-            "relay-after-send:3",      // broker took the events, rows not yet marked published
-            "mail-after-send:4"        // mail written, notification not yet marked sent
-    })
-    void should_recover_from_a_crash_at(String point) throws Exception {
+    static Stream<Arguments> crashes() {
+        List<String> points = List.of(
+                "file-mid-processing:2",   // inside a file's transaction, half its orders written
+                "consumer-after-commit:7", // database committed, JMS message not yet acknowledged
+                "relay-after-send:3",      // broker took the events, rows not yet marked published
+                "mail-after-send:4");      // mail written, notification not yet marked sent
+        return CrashDatabase.kinds().stream().flatMap(db -> points.stream().map(point -> Arguments.of(point, db)));
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("crashes")
+    void should_recover_from_a_crash_at(String point, String databaseKind) throws Exception {
+        database = new CrashDatabase(databaseKind);
         try (OrderflowProcess app = new OrderflowProcess(work)) {
             database.settings().forEach(app::with);
             app.start();

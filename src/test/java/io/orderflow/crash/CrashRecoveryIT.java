@@ -9,7 +9,8 @@ import jakarta.jms.Connection;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -49,18 +50,22 @@ class CrashRecoveryIT {
     @TempDir
     Path work;
 
-    private final CrashDatabase database = new CrashDatabase();
+    private CrashDatabase database;
 
     @org.junit.jupiter.api.AfterEach
     void dropDatabase() throws Exception {
-        database.close();
+        if (database != null) {
+            database.close();
+        }
     }
 
-    @Test
-    void should_lose_nothing_and_apply_nothing_twice_when_killed_while_orders_flow() throws Exception {
+    @ParameterizedTest(name = "on {0}")
+    @MethodSource("io.orderflow.support.CrashDatabase#kinds")
+    void should_lose_nothing_and_apply_nothing_twice_when_killed_while_orders_flow(String databaseKind) throws Exception {
+        database = new CrashDatabase(databaseKind);
         long seed = Long.getLong("orderflow.test.seed", System.nanoTime());
         Random random = new Random(seed);
-        System.out.println("CrashRecoveryIT seed " + seed + ", " + ROUNDS + " rounds of " + PER_ROUND + " orders on " + CrashDatabase.KIND);
+        System.out.println("CrashRecoveryIT seed " + seed + ", " + ROUNDS + " rounds of " + PER_ROUND + " orders on " + databaseKind);
         Set<String> submitted = new HashSet<>();
         int total = ROUNDS * PER_ROUND;
         int kills = 0;
