@@ -37,7 +37,9 @@ import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -149,10 +151,16 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         // email service
         Outbox emailOutbox = new Outbox("email", db.jdbc(), db.dialect());
         MailSink sink = new MailSink(context.createProducerTemplate(), settings);
-        NotificationSender sender = new NotificationSender(db.jdbc(), db.transactions(), db.dialect(), emailOutbox, sink,
-                settings.getLong("orderflow.mail.retry-initial-delay-ms"), settings.getLong("orderflow.mail.retry-max-delay-ms"),
-                poll, meters);
-        registry.bind("notificationRecorder", new NotificationRecorder(db.jdbc(), db.transactions(), consumerMetrics, sender::wake));
+        // several senders, each sending one notification per transaction: a slow mail server
+        // delays each send, not the whole queue (each takes the next due row, skipping locked ones)
+        List<NotificationSender> senders = new ArrayList<>();
+        for (int i = 1; i <= settings.getInt("orderflow.mail.concurrency"); i++) {
+            senders.add(new NotificationSender("notification-sender-" + i, db.jdbc(), db.transactions(), db.dialect(), emailOutbox,
+                    sink, settings.getLong("orderflow.mail.retry-initial-delay-ms"), settings.getLong("orderflow.mail.retry-max-delay-ms"),
+                    poll, meters));
+        }
+        registry.bind("notificationRecorder", new NotificationRecorder(db.jdbc(), db.transactions(), consumerMetrics,
+                () -> senders.forEach(NotificationSender::wake)));
 
         registry.bind("inboxes", new Inboxes(Map.of("order-files", orderInbox, "stock-files", stockInbox)));
         registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));
@@ -171,7 +179,9 @@ public final class OrderflowConfiguration implements CamelConfiguration {
             }
         }
         if (settings.runs("email")) {
-            context.addService(sender, true, false);
+            for (NotificationSender sender : senders) {
+                context.addService(sender, true, false);
+            }
         }
 
         registry.bind("databaseHealth", new DependencyHealth("database", () -> db.jdbc().queryForObject("SELECT 1", Integer.class) == 1));

@@ -17,6 +17,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Sends recorded notifications, one per transaction: lock a due notification, send it, mark it
@@ -40,9 +41,9 @@ public final class NotificationSender extends Worker {
     private final Counter sent;
     private final Counter failed;
 
-    public NotificationSender(JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox, MailSink sink,
-                              long initialDelayMs, long maxDelayMs, long pollIntervalMs, MeterRegistry meters) {
-        super("notification-sender", pollIntervalMs, 10_000);
+    public NotificationSender(String name, JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox,
+                              MailSink sink, long initialDelayMs, long maxDelayMs, long pollIntervalMs, MeterRegistry meters) {
+        super(name, pollIntervalMs, 10_000);
         this.jdbc = jdbc;
         this.transactions = transactions;
         this.dialect = dialect;
@@ -70,6 +71,13 @@ public final class NotificationSender extends Worker {
         }
         Notification n = (Notification) due.get(0)[0];
         int attempts = (Integer) due.get(0)[1];
+        // H2 can hand back the version its sub-select read before another sender committed the row
+        // (its FOR UPDATE does not re-check the sub-select): read the row again, now that this
+        // transaction holds its lock, and leave it if another sender got there first
+        Map<String, Object> current = jdbc.queryForMap("SELECT status, attempts FROM email_notification WHERE order_id = ?", n.orderId());
+        if (!"PENDING".equals(current.get("status")) || ((Number) current.get("attempts")).intValue() != attempts) {
+            return true;
+        }
         try {
             sink.send(n);
             FaultPoint.MAIL_AFTER_SEND.reach();
