@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
+import io.orderflow.check.InvariantCheck;
 import io.orderflow.config.OrderflowConfiguration;
 import io.orderflow.config.Preflight;
 import io.orderflow.config.Settings;
@@ -47,10 +48,11 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Benchmark {
 
-    private final Map<String, String> options = new HashMap<>(Map.of(
-            "db", "h2", "pg-url", "jdbc:postgresql://127.0.0.1:5432/", "pg-user", "postgres", "pg-password", "",
-            "orders", "2000", "rates", "100,500", "rate-seconds", "10", "relay-events", "20000", "concurrency", "4",
-            "out", ""));
+    private final Map<String, String> options = new HashMap<>(Map.ofEntries(
+            Map.entry("db", "h2"), Map.entry("pg-url", "jdbc:postgresql://127.0.0.1:5432/"), Map.entry("pg-user", "postgres"),
+            Map.entry("pg-password", ""), Map.entry("orders", "2000"), Map.entry("warmup", "3000"), Map.entry("rates", "50,100"),
+            Map.entry("rate-seconds", "10"), Map.entry("relay-events", "20000"), Map.entry("concurrency", "4"),
+            Map.entry("processes", "1"), Map.entry("out", "")));
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final Path work;
     private final HeapSampler heap = new HeapSampler();
@@ -60,7 +62,8 @@ public final class Benchmark {
             String a = args[i];
             if (!a.startsWith("--") || !a.contains("=") || !options.containsKey(a.substring(2, a.indexOf('=')))) {
                 throw new IllegalArgumentException("unknown option " + a + "; options: --db=h2|postgres --pg-url= --pg-user= "
-                        + "--pg-password= --orders=N --rates=100,500 --rate-seconds=N --relay-events=N --concurrency=N --out=file.json");
+                        + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
+                        + "--out=file.json");
             }
             options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
         }
@@ -81,6 +84,10 @@ public final class Benchmark {
         }
     }
 
+    private int phases() {
+        return opt("processes") == 2 ? 5 : 4;
+    }
+
     private int opt(String key) {
         return Integer.parseInt(options.get(key));
     }
@@ -89,6 +96,9 @@ public final class Benchmark {
         String db = options.get("db");
         if (!db.equals("h2") && !db.equals("postgres")) {
             throw new IllegalArgumentException("--db must be h2 or postgres");
+        }
+        if (opt("processes") != 1 && (opt("processes") != 2 || !db.equals("postgres"))) {
+            throw new IllegalArgumentException("--processes=2 needs --db=postgres (an H2 file is one process's); only 1 or 2");
         }
         heap.start();
         long cpuStart = cpuNanos();
@@ -100,10 +110,14 @@ public final class Benchmark {
             results.put("maxHeapMb", Runtime.getRuntime().maxMemory() / (1024 * 1024));
             say("orderflow benchmark on %s, %d cores, max heap %d MB", databases.describe(), results.get("cores"), results.get("maxHeapMb"));
             ceiling(databases);
-            relayAlone(databases);
+            // the relay alone runs after the flow, on a JVM that has compiled the relay's code
             endToEnd(databases);
+            relayAlone(databases);
+            ratio();
+            if (opt("processes") == 2) {
+                twoProcesses(databases);
+            }
         }
-        ratio();
         results.put("cpuCoresUsed", Percentiles.round((cpuNanos() - cpuStart) / (double) (System.nanoTime() - wallStart)));
         results.put("peakHeapUsedMb", heap.peakMb());
         heap.stop();
@@ -113,12 +127,13 @@ public final class Benchmark {
                 : Path.of(options.get("out"));
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), results);
         say("results written to %s", out.toAbsolutePath());
+        deleteWork();
     }
 
     // ------------------------------------------------------------------ ceiling
 
     private void ceiling(BenchDatabases databases) throws Exception {
-        say("[1/4] ceiling: durable commits (order row + outbox row) from %d threads, then durable broker messages",
+        say("[1/%d] ceiling: durable commits (order row + outbox row) from %d threads, then durable broker messages", phases(),
                 opt("concurrency"));
         Settings settings = settings(databases.fresh(work.resolve("ceiling")));
         double commits;
@@ -130,22 +145,27 @@ public final class Benchmark {
         broker.start();
         double messages;
         try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("vm://0")) {
-            messages = Ceiling.brokerMessagesPerSecond(cf, "bench.ceiling", 500, 5000);
+            messages = Ceiling.brokerMessagesPerSecond(cf, "bench.ceiling", 500, opt("concurrency"), 5000);
         } finally {
             broker.close();
         }
+        Map<String, Double> sync = Ceiling.diskSyncMillis(work.resolve("sync"), 2000);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("dbCommitsPerSecond", Math.round(commits));
         c.put("brokerMessagesPerSecond", Math.round(messages));
+        c.put("diskSyncMs", sync);
         results.put("ceiling", c);
-        say("      database: %,.0f commits/s; broker: %,.0f messages/s (500 bytes, durable send and transacted receive)", commits, messages);
+        say("      database: %,.0f commits/s; broker: %,.0f messages/s (500 bytes, durable send and transacted receive, %d + %d threads)",
+                commits, messages, opt("concurrency"), opt("concurrency"));
+        say("      disk: one durable 512-byte write takes p50 %.2f ms, p99 %.2f ms (a floor under every synced commit)",
+                sync.get("p50"), sync.get("p99"));
     }
 
     // ------------------------------------------------------------------ relay alone
 
     private void relayAlone(BenchDatabases databases) throws Exception {
         int n = opt("relay-events");
-        say("[2/4] relay alone: %,d events from a pre-filled outbox to the broker", n);
+        say("[4/%d] relay alone: %,d events from a pre-filled outbox to the broker", phases(), n);
         Settings settings = settings(databases.fresh(work.resolve("relay")));
         Map<String, Object> r = new LinkedHashMap<>();
         try (Database db = Database.open(settings)) {
@@ -155,8 +175,10 @@ public final class Benchmark {
             try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("vm://0")) {
                 EventTopology.declare("vm://0", "", "");
                 Outbox outbox = new Outbox("order", db.jdbc(), db.dialect());
+                MeterRegistry relayMeters = new SimpleMeterRegistry();
                 OutboxRelay relay = new OutboxRelay(outbox, db.transactions(), cf, "", "",
-                        settings.getInt("orderflow.outbox.batch-size"), 1000, new SimpleMeterRegistry());
+                        settings.getInt("orderflow.outbox.batch-size"), 1000, relayMeters);
+                Counter relayed = relayMeters.get("orderflow.events.published").counter();
                 for (int done = 0; done < n; done += 1000) {
                     int size = Math.min(1000, n - done);
                     db.transactions().inTransaction(() -> {
@@ -167,7 +189,7 @@ public final class Benchmark {
                 }
                 long start = System.nanoTime();
                 relay.start();
-                waitFor(() -> outbox.backlog() == 0, "events published", () -> n - outbox.backlog(), n);
+                waitFor(() -> relayed.count() >= n, "events published", () -> (long) relayed.count(), n);
                 double eventsPerSecond = n / ((System.nanoTime() - start) / 1e9);
                 r.put("eventsPerSecond", Math.round(eventsPerSecond));
                 say("      %,.0f events/s", eventsPerSecond);
@@ -183,7 +205,7 @@ public final class Benchmark {
                     db.transactions().inTransaction(() -> outbox.append(
                             Event.create(Event.ORDER_PLACED, "LAG-" + k, EventJson.MAPPER.createObjectNode().put("bench", true))));
                 }
-                waitFor(() -> outbox.backlog() == 0, "events published", () -> count - outbox.backlog(), count);
+                waitFor(() -> relayed.count() >= n + count, "events published", () -> (long) relayed.count() - n, count);
                 relay.stop();
                 List<Double> lags = db.jdbc().query("SELECT created_at, published_at FROM order_outbox WHERE order_id LIKE 'LAG-%'",
                         (rs, i) -> micros(rs.getTimestamp(2)) / 1000.0 - micros(rs.getTimestamp(1)) / 1000.0);
@@ -203,18 +225,11 @@ public final class Benchmark {
     private void endToEnd(BenchDatabases databases) throws Exception {
         int n = opt("orders");
         Settings settings = settings(databases.fresh(work.resolve("e2e")));
-        Preflight.check(settings);
         OrderflowConfiguration configuration = new OrderflowConfiguration(settings);
-        Main main = new Main();
-        main.bind("metricsRegistry", configuration.meters());
-        main.configure().addConfiguration(configuration);
-        OrderflowConfiguration.camelProperties(settings).forEach(main::addOverrideProperty);
-        main.start();
+        Main main = startInstance(settings, configuration);
         Map<String, Object> e2e = new LinkedHashMap<>();
         try {
             Database db = configuration.database();
-            main.getCamelContext().getRegistry().lookupByNameAndType("stockLevels", StockLevels.class)
-                    .apply(Map.of("BENCH-1", 1_000_000_000));
             MeterRegistry meters = configuration.meters();
             try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("vm://0");
                  Connection connection = cf.createConnection();
@@ -222,8 +237,10 @@ public final class Benchmark {
                 MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
                 producer.setDeliveryMode(DeliveryMode.PERSISTENT);
 
-                say("[3/4] end to end at saturation: %,d orders sent to orders.in at once", n);
+                warmUp(producer, session, meters, db);
+                say("[2/%d] end to end at saturation: %,d orders sent to orders.in at once", phases(), n);
                 long commitsBefore = db.transactions().commits();
+                double sentBefore = sent(meters);
                 double deliveriesBefore = deliveries(meters);
                 for (int i = 0; i < n; i++) {
                     producer.send(session.createTextMessage(order("SAT-" + i)));
@@ -232,7 +249,9 @@ public final class Benchmark {
                     }
                 }
                 session.commit();
-                waitFor(() -> notified(db, "SAT-%") >= n, "orders notified", () -> notified(db, "SAT-%"), n);
+                awaitNotified(meters, sentBefore, n, db, "SAT-%");
+                // the order service applies the last CustomerNotified events a moment later: count them too
+                waitFor(() -> settled(db, "SAT-%") >= n, "orders settled", () -> settled(db, "SAT-%"), n);
                 double span = spanSeconds(db, "SAT-%");
                 double throughput = n / span;
                 double commitsPerOrder = (db.transactions().commits() - commitsBefore) / (double) n;
@@ -243,13 +262,14 @@ public final class Benchmark {
                 say("      %,.0f orders/s from first intake to last notification (%.1f commits and %.1f broker messages per order)",
                         throughput, commitsPerOrder, messagesPerOrder);
 
-                say("[4/4] end to end latency at fixed offered rates, intake commit -> notification commit, from the intended send time");
+                say("[3/%d] end to end latency at fixed offered rates, intake commit -> notification commit, from the intended send time", phases());
                 Map<String, Object> latency = new LinkedHashMap<>();
                 for (String rateText : options.get("rates").split(",")) {
                     int rate = Integer.parseInt(rateText.trim());
                     int count = rate * opt("rate-seconds");
                     String prefix = "R" + rate + "-";
                     long[] intended = new long[count];
+                    double sentBeforeRate = sent(meters);
                     long t0 = System.nanoTime();
                     long epochMicros0 = Instant.now().toEpochMilli() * 1000;
                     for (int i = 0; i < count; i++) {
@@ -257,7 +277,7 @@ public final class Benchmark {
                         producer.send(session.createTextMessage(order(prefix + i)));
                         session.commit();
                     }
-                    waitFor(() -> notified(db, prefix + "%") >= count, "orders notified", () -> notified(db, prefix + "%"), count);
+                    awaitNotified(meters, sentBeforeRate, count, db, prefix + "%");
                     Map<String, Long> sentAt = new HashMap<>();
                     db.jdbc().query("SELECT order_id, sent_at FROM email_notification WHERE order_id LIKE ?",
                             rs -> {
@@ -279,6 +299,166 @@ public final class Benchmark {
             Preflight.release();
         }
         results.put("endToEnd", e2e);
+    }
+
+    /**
+     * Runs orders through the flow before measuring it: until the JIT has compiled the hot paths,
+     * its compiler threads take a large share of two cores (about half of the process's CPU in a
+     * cold run here), which is start-up cost, not the flow's.
+     */
+    private void warmUp(MessageProducer producer, Session session, MeterRegistry meters, Database db) throws Exception {
+        int n = opt("warmup");
+        if (n == 0) {
+            return;
+        }
+        say("      warming up: %,d orders through the flow first (not measured)", n);
+        double before = sent(meters);
+        for (int i = 0; i < n; i++) {
+            producer.send(session.createTextMessage(order("WARM-" + i)));
+            if (i % 100 == 99) {
+                session.commit();
+            }
+        }
+        session.commit();
+        awaitNotified(meters, before, n, db, "WARM-%");
+        waitFor(() -> settled(db, "WARM-%") >= n, "warm-up orders settled", () -> settled(db, "WARM-%"), n);
+    }
+
+    // ------------------------------------------------------------------ two processes
+
+    /**
+     * Two full orderflow instances on one PostgreSQL database and one broker: this process (hosting
+     * the broker) and a second JVM running the same jar against it. They share every queue and
+     * every outbox; the figures are throughput and a count of anything lost or done twice.
+     */
+    private void twoProcesses(BenchDatabases databases) throws Exception {
+        int n = opt("orders");
+        say("[5/5] two processes on one PostgreSQL and one broker: %,d orders sent to orders.in at once", n);
+        Map<String, String> base = databases.fresh(work.resolve("two-1"));
+        Settings settings = settings(base);
+        OrderflowConfiguration configuration = new OrderflowConfiguration(settings);
+        Main main = startInstance(settings, configuration);
+        Process second = null;
+        Map<String, Object> two = new LinkedHashMap<>();
+        try {
+            Map<String, String> other = new LinkedHashMap<>(base);
+            other.put("orderflow.data-dir", work.resolve("two-2").toString());
+            other.put("orderflow.broker.embedded", "false");
+            other.put("orderflow.broker.url", settings.brokerListen().toString());
+            other.put("orderflow.http.port", String.valueOf(freePort()));
+            other.put("orderflow.events.concurrency", options.get("concurrency"));
+            second = launchSecond(other, work.resolve("two-2.log"));
+            Database db = configuration.database();
+            try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("vm://0");
+                 Connection connection = cf.createConnection();
+                 Session session = connection.createSession(true, Session.SESSION_TRANSACTED)) {
+                MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
+                producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+                // the second JVM starts cold: warm both up as the one-process run was
+                int warm = opt("warmup");
+                say("      warming up: %,d orders through both processes first (not measured)", warm);
+                for (int i = 0; i < warm; i++) {
+                    producer.send(session.createTextMessage(order("TWOWARM-" + i)));
+                    if (i % 100 == 99) {
+                        session.commit();
+                    }
+                }
+                session.commit();
+                waitFor(() -> settled(db, "TWOWARM-%") >= warm, "warm-up orders settled", () -> settled(db, "TWOWARM-%"), warm);
+                for (int i = 0; i < n; i++) {
+                    producer.send(session.createTextMessage(order("TWO-" + i)));
+                    if (i % 100 == 99) {
+                        session.commit();
+                    }
+                }
+                session.commit();
+            }
+            // both processes send mail, so progress is read from the database they share
+            waitFor(() -> notified(db, "TWO-%") >= n, "orders notified", () -> notified(db, "TWO-%"), n);
+            double throughput = n / spanSeconds(db, "TWO-%");
+            InvariantCheck.Report report = settle(db);
+            int mailsFirst = mailFiles(settings.dataDir(), "TWO-");
+            int mailsSecond = mailFiles(work.resolve("two-2"), "TWO-");
+            int mails = mailsFirst + mailsSecond;
+            long recorded = db.jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE order_id LIKE 'TWO-%'", Long.class);
+            two.put("ordersPerSecond", Math.round(throughput));
+            two.put("oneProcessOrdersPerSecond", ((Map<?, ?>) results.get("endToEnd")).get("ordersPerSecond"));
+            two.put("orders", n);
+            two.put("ordersRecorded", recorded);
+            two.put("mailsWritten", mails);
+            two.put("mailsWrittenPerProcess", List.of(mailsFirst, mailsSecond));
+            two.put("invariantViolations", report.violations().size());
+            say("      %,.0f orders/s with two processes (one process: %s orders/s); %,d of %,d orders recorded, %,d mails written "
+                    + "(%,d + %,d), %d invariant violations", throughput, two.get("oneProcessOrdersPerSecond"), recorded, n, mails,
+                    mailsFirst, mailsSecond, report.violations().size());
+            report.violations().stream().limit(10).forEach(v -> say("      violation: %s", v));
+        } finally {
+            if (second != null) {
+                second.destroy();
+                second.waitFor();
+            }
+            main.stop();
+            Preflight.release();
+        }
+        results.put("twoProcesses", two);
+    }
+
+    private Process launchSecond(Map<String, String> settings, Path log) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx256m");
+        settings.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(Path.of(Benchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI health = java.net.URI.create("http://127.0.0.1:" + settings.get("orderflow.http.port") + "/observe/health");
+        waitFor(() -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the second process exited with " + process.exitValue() + "; see " + log);
+            }
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(health).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, "the second process to start", () -> 0, 1);
+        return process;
+    }
+
+    /** Waits until nothing is in flight any more, and returns the invariant report. */
+    private static InvariantCheck.Report settle(Database db) throws Exception {
+        InvariantCheck check = new InvariantCheck(db.jdbc());
+        InvariantCheck.Report[] last = new InvariantCheck.Report[1];
+        waitFor(() -> {
+            last[0] = check.run();
+            return last[0].pending().isEmpty() || !last[0].violations().isEmpty();
+        }, "work in flight to settle", () -> last[0] == null ? 0 : last[0].pending().size(), 0);
+        return last[0];
+    }
+
+    private static int mailFiles(Path dataDir, String orderPrefix) throws java.io.IOException {
+        Path dir = dataDir.resolve("mail");
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            return (int) files.map(p -> p.getFileName().toString())
+                    .filter(name -> name.endsWith(".eml") && name.startsWith(orderPrefix)).count();
+        }
+    }
+
+    private static Main startInstance(Settings settings, OrderflowConfiguration configuration) throws Exception {
+        Preflight.check(settings);
+        Main main = new Main();
+        main.bind("metricsRegistry", configuration.meters());
+        main.configure().addConfiguration(configuration);
+        OrderflowConfiguration.camelProperties(settings).forEach(main::addOverrideProperty);
+        main.start();
+        main.getCamelContext().getRegistry().lookupByNameAndType("stockLevels", StockLevels.class)
+                .apply(Map.of("BENCH-1", 1_000_000_000));
+        return main;
     }
 
     private void ratio() {
@@ -311,6 +491,24 @@ public final class Benchmark {
     private static double deliveries(MeterRegistry meters) {
         return meters.find("orderflow.events.applied").counters().stream().mapToDouble(Counter::count).sum()
                 + meters.find("orderflow.events.duplicates").counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    private static double sent(MeterRegistry meters) {
+        return meters.get("orderflow.notifications.sent").counter().count();
+    }
+
+    /**
+     * Waits for {@code n} more notifications sent, watching the in-process counter (polling the
+     * database would take CPU from the flow being measured), then confirms them in the database.
+     */
+    private static void awaitNotified(MeterRegistry meters, double before, int n, Database db, String like) throws Exception {
+        waitFor(() -> sent(meters) - before >= n, "orders notified", () -> (long) (sent(meters) - before), n);
+        waitFor(() -> notified(db, like) >= n, "orders notified (database)", () -> notified(db, like), n);
+    }
+
+    private static int settled(Database db, String like) {
+        return db.jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE notified_at IS NOT NULL AND order_id LIKE ?",
+                Integer.class, like);
     }
 
     private static int notified(Database db, String like) {
@@ -364,6 +562,15 @@ public final class Benchmark {
             LockSupport.parkNanos(wait);
         }
         return due;
+    }
+
+    /** The phases' data dirs (H2 files, broker journals) can take hundreds of MB: not left behind. */
+    private void deleteWork() throws java.io.IOException {
+        try (java.util.stream.Stream<Path> paths = Files.walk(work)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private static long micros(Timestamp t) {

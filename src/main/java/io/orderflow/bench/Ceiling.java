@@ -9,10 +9,17 @@ import jakarta.jms.MessageProducer;
 import jakarta.jms.Queue;
 import jakarta.jms.Session;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -50,11 +57,12 @@ final class Ceiling {
     }
 
     /**
-     * Messages/s through the broker: a producer sending durable messages of event size, each in its
-     * own transaction, and a consumer receiving each in its own transaction, as orderflow's
-     * consumers do.
+     * Messages/s through the broker: {@code threads} producers sending durable messages of event
+     * size, each in its own transaction, and as many consumers receiving each in its own
+     * transaction, as orderflow's consumers do (the same concurrency as the database figure, so
+     * that the broker gets the same chance to group its journal syncs).
      */
-    static double brokerMessagesPerSecond(ConnectionFactory cf, String queueName, int size, long millis) throws Exception {
+    static double brokerMessagesPerSecond(ConnectionFactory cf, String queueName, int size, int threads, long millis) throws Exception {
         Window window = new Window();
         String body = "y".repeat(size);
         Runnable producer = () -> {
@@ -84,10 +92,41 @@ final class Ceiling {
                 throw new IllegalStateException(e);
             }
         };
-        return window.ratePerSecond(List.of(producer, consumer), millis);
+        List<Runnable> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            workers.add(producer);
+            workers.add(consumer);
+        }
+        return window.ratePerSecond(workers, millis);
     }
 
-    /** Runs workers for a one-second warm-up, then counts what they report during the measured window. */
+    /**
+     * Latency of one durable write on the disk under the data dir: 512 bytes appended and forced,
+     * one at a time. Every broker commit and every PostgreSQL commit waits for one, so its p99 is a
+     * floor under the relay's commit-to-publish lag.
+     */
+    static Map<String, Double> diskSyncMillis(Path dir, long millis) throws IOException {
+        Files.createDirectories(dir);
+        Path file = dir.resolve("sync-probe");
+        List<Double> samples = new ArrayList<>();
+        ByteBuffer block = ByteBuffer.allocate(512);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND)) {
+            long end = System.nanoTime() + millis * 1_000_000;
+            while (System.nanoTime() < end) {
+                block.clear();
+                long start = System.nanoTime();
+                channel.write(block);
+                channel.force(false);
+                samples.add((System.nanoTime() - start) / 1e6);
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        return Percentiles.of(samples.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** Runs workers for a warm-up (the JIT compiles their code), then counts what they report during the measured window. */
     private static final class Window {
         private final LongAdder counted = new LongAdder();
         private final AtomicBoolean measuring = new AtomicBoolean(false);
@@ -110,7 +149,7 @@ final class Ceiling {
                 t.start();
                 threads.add(t);
             }
-            Thread.sleep(1000); // warm-up: the benchmark's own pacing, not a synchronisation
+            Thread.sleep(3000); // warm-up: the benchmark's own pacing, not a synchronisation
             measuring.set(true);
             long start = System.nanoTime();
             Thread.sleep(millis);
