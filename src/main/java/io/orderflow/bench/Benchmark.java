@@ -24,20 +24,28 @@ import jakarta.jms.Session;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.main.Main;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 
 /**
  * {@code java -Xmx256m -jar orderflow.jar bench [options]}: measures, in one run on one
@@ -242,13 +250,7 @@ public final class Benchmark {
                 long commitsBefore = db.transactions().commits();
                 double sentBefore = sent(meters);
                 double deliveriesBefore = deliveries(meters);
-                for (int i = 0; i < n; i++) {
-                    producer.send(session.createTextMessage(order("SAT-" + i)));
-                    if (i % 100 == 99) {
-                        session.commit();
-                    }
-                }
-                session.commit();
+                sendAtOnce(producer, session, "SAT-", n);
                 awaitNotified(meters, sentBefore, n, db, "SAT-%");
                 // the order service applies the last CustomerNotified events a moment later: count them too
                 waitFor(() -> settled(db, "SAT-%") >= n, "orders settled", () -> settled(db, "SAT-%"), n);
@@ -313,15 +315,20 @@ public final class Benchmark {
         }
         say("      warming up: %,d orders through the flow first (not measured)", n);
         double before = sent(meters);
+        sendAtOnce(producer, session, "WARM-", n);
+        awaitNotified(meters, before, n, db, "WARM-%");
+        waitFor(() -> settled(db, "WARM-%") >= n, "warm-up orders settled", () -> settled(db, "WARM-%"), n);
+    }
+
+    /** Sends n orders to orders.in as fast as the broker takes them, a hundred per transaction. */
+    private static void sendAtOnce(MessageProducer producer, Session session, String prefix, int n) throws Exception {
         for (int i = 0; i < n; i++) {
-            producer.send(session.createTextMessage(order("WARM-" + i)));
+            producer.send(session.createTextMessage(order(prefix + i)));
             if (i % 100 == 99) {
                 session.commit();
             }
         }
         session.commit();
-        awaitNotified(meters, before, n, db, "WARM-%");
-        waitFor(() -> settled(db, "WARM-%") >= n, "warm-up orders settled", () -> settled(db, "WARM-%"), n);
     }
 
     // ------------------------------------------------------------------ two processes
@@ -357,21 +364,9 @@ public final class Benchmark {
                 // the second JVM starts cold: warm both up as the one-process run was
                 int warm = opt("warmup");
                 say("      warming up: %,d orders through both processes first (not measured)", warm);
-                for (int i = 0; i < warm; i++) {
-                    producer.send(session.createTextMessage(order("TWOWARM-" + i)));
-                    if (i % 100 == 99) {
-                        session.commit();
-                    }
-                }
-                session.commit();
+                sendAtOnce(producer, session, "TWOWARM-", warm);
                 waitFor(() -> settled(db, "TWOWARM-%") >= warm, "warm-up orders settled", () -> settled(db, "TWOWARM-%"), warm);
-                for (int i = 0; i < n; i++) {
-                    producer.send(session.createTextMessage(order("TWO-" + i)));
-                    if (i % 100 == 99) {
-                        session.commit();
-                    }
-                }
-                session.commit();
+                sendAtOnce(producer, session, "TWO-", n);
             }
             // both processes send mail, so progress is read from the database they share
             waitFor(() -> notified(db, "TWO-%") >= n, "orders notified", () -> notified(db, "TWO-%"), n);
@@ -404,23 +399,23 @@ public final class Benchmark {
     }
 
     private Process launchSecond(Map<String, String> settings, Path log) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>();
+        List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Xmx256m");
         settings.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
         cmd.add(Path.of(Benchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
         Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        java.net.URI health = java.net.URI.create("http://127.0.0.1:" + settings.get("orderflow.http.port") + "/observe/health");
+        HttpClient http = HttpClient.newHttpClient();
+        URI health = URI.create("http://127.0.0.1:" + settings.get("orderflow.http.port") + "/observe/health");
         waitFor(() -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException("the second process exited with " + process.exitValue() + "; see " + log);
             }
             try {
-                return http.send(java.net.http.HttpRequest.newBuilder(health).build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-            } catch (java.io.IOException e) {
+                return http.send(HttpRequest.newBuilder(health).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+            } catch (IOException e) {
                 return false;
             }
         }, "the second process to start", () -> 0, 1);
@@ -438,12 +433,12 @@ public final class Benchmark {
         return last[0];
     }
 
-    private static int mailFiles(Path dataDir, String orderPrefix) throws java.io.IOException {
+    private static int mailFiles(Path dataDir, String orderPrefix) throws IOException {
         Path dir = dataDir.resolve("mail");
         if (!Files.isDirectory(dir)) {
             return 0;
         }
-        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+        try (Stream<Path> files = Files.list(dir)) {
             return (int) files.map(p -> p.getFileName().toString())
                     .filter(name -> name.endsWith(".eml") && name.startsWith(orderPrefix)).count();
         }
@@ -565,9 +560,9 @@ public final class Benchmark {
     }
 
     /** The phases' data dirs (H2 files, broker journals) can take hundreds of MB: not left behind. */
-    private void deleteWork() throws java.io.IOException {
-        try (java.util.stream.Stream<Path> paths = Files.walk(work)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+    private void deleteWork() throws IOException {
+        try (Stream<Path> paths = Files.walk(work)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }
