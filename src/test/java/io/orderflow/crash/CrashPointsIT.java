@@ -82,8 +82,17 @@ class CrashPointsIT {
 
             app.without("orderflow.test.crash-at");
             app.start();
-            await().atMost(Duration.ofSeconds(90)).until(() -> mails(app) >= TOTAL);
-            await().atMost(Duration.ofSeconds(60)).until(() -> settled(app));
+            try {
+                await().atMost(Duration.ofSeconds(90)).until(() -> mails(app) >= TOTAL);
+                await().atMost(Duration.ofSeconds(60)).until(() -> settled(app));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // what an operator would look at: the invariants' pending work and the end of the log
+                System.out.println("CrashPointsIT " + point + " on " + databaseKind + ": " + mails(app) + " of " + TOTAL
+                        + " mails; invariants: " + app.get("/observe/invariants").body());
+                List<String> log = Files.readAllLines(app.log());
+                log.subList(Math.max(0, log.size() - 80), log.size()).forEach(System.out::println);
+                throw e;
+            }
             app.stop();
         }
         Settings settings = Settings.load(Map.of(), new Properties(), database.settings(work.resolve("data")));
