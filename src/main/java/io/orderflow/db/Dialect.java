@@ -9,6 +9,9 @@ public enum Dialect {
     /*
      * H2 scans every pending row for "WHERE published_at IS NULL ORDER BY id LIMIT n FOR UPDATE
      * SKIP LOCKED"; choosing the ids first in a sub-select and locking only those is fast.
+     * H2's FOR UPDATE does not re-check that sub-select, so a row another transaction has just
+     * committed can come back in the version the sub-select read: NotificationSender reads its
+     * row again under the lock; each outbox has one relay per H2 process, so it never races.
      */
     H2("SELECT id, event_id, event_type, order_id, payload FROM %1$s WHERE id IN ("
             + "SELECT id FROM %1$s WHERE published_at IS NULL ORDER BY id LIMIT ?) "
