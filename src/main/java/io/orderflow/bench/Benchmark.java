@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.orderflow.infra.OutageLog;
 import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
 import io.orderflow.check.InvariantCheck;
@@ -185,7 +186,7 @@ public final class Benchmark {
                 Outbox outbox = new Outbox("order", db.jdbc(), db.dialect());
                 MeterRegistry relayMeters = new SimpleMeterRegistry();
                 OutboxRelay relay = new OutboxRelay(outbox, db.transactions(), cf, "", "",
-                        settings.getInt("orderflow.outbox.batch-size"), 1000, relayMeters);
+                        settings.getInt("orderflow.outbox.batch-size"), 1000, relayMeters, new OutageLog(10_000, relayMeters));
                 Counter relayed = relayMeters.get("orderflow.events.published").counter();
                 for (int done = 0; done < n; done += 1000) {
                     int size = Math.min(1000, n - done);

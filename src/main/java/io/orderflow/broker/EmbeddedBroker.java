@@ -4,7 +4,10 @@ import io.orderflow.config.Settings;
 import io.orderflow.config.SettingsException;
 import org.apache.activemq.artemis.api.core.SimpleString;
 import org.apache.activemq.artemis.core.config.Configuration;
+import org.apache.activemq.artemis.core.config.DivertConfiguration;
+import org.apache.activemq.artemis.core.config.TransformerConfiguration;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.server.ComponentConfigurationRoutingType;
 import org.apache.activemq.artemis.core.server.JournalType;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
 import org.apache.activemq.artemis.core.settings.impl.AddressSettings;
@@ -15,6 +18,7 @@ import org.apache.activemq.artemis.core.security.Role;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -81,7 +85,25 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setRedeliveryDelay(redeliveryDelay)
                 .setRedeliveryMultiplier(2.0)
                 .setMaxRedeliveryDelay(settings.getLong("orderflow.retry.max-delay-ms")));
+        config.addDivertConfiguration(oversizedOrders(settings.getLong("orderflow.orders.max-file-size")));
         broker.setConfiguration(config);
+    }
+
+    /**
+     * Order messages far over the size limit go straight to orders.in.rejected, unread: Artemis knows
+     * a message's size before its body is read (AMQSize; _AMQ_LARGE_SIZE for a large message's body),
+     * while a JMS client reads a text message's whole body as it receives it. The broker stores text
+     * as two bytes a character, so the threshold is twice the limit plus room for headers; an order
+     * between the limit and that threshold reaches the consumer, which rejects it on its size.
+     */
+    static DivertConfiguration oversizedOrders(long limit) {
+        long threshold = OversizedOrderMessages.threshold(limit);
+        return new DivertConfiguration().setName("orders.in.oversized").setAddress(EventTopology.ORDERS_IN)
+                .setForwardingAddress(EventTopology.ORDERS_REJECTED).setExclusive(true)
+                .setFilterString("AMQSize > " + threshold + " OR _AMQ_LARGE_SIZE > " + threshold)
+                .setRoutingType(ComponentConfigurationRoutingType.ANYCAST)
+                .setTransformerConfiguration(new TransformerConfiguration(OversizedOrderMessages.class.getName())
+                        .setProperties(Map.of(OversizedOrderMessages.LIMIT, String.valueOf(limit))));
     }
 
     public void start() {

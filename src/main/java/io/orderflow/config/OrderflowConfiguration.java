@@ -12,6 +12,8 @@ import io.orderflow.email.MailSink;
 import io.orderflow.email.NotificationRecorder;
 import io.orderflow.email.NotificationSender;
 import io.orderflow.infra.DeadLetters;
+import io.orderflow.infra.Failures;
+import io.orderflow.infra.OutageLog;
 import io.orderflow.infra.JsonResponse;
 import io.orderflow.intake.InboxFolder;
 import io.orderflow.intake.Inboxes;
@@ -78,7 +80,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         }
         p.put("orderflow.dir.orders", settings.dataDir().resolve("orders").toString());
         p.put("orderflow.dir.stock", settings.dataDir().resolve("stock").toString());
-        p.put("orderflow.events.consumer-options", "transacted=true&cacheLevelName=CACHE_CONSUMER&concurrentConsumers="
+        p.put("orderflow.events.consumer-options", "transacted=true&lazyCreateTransactionManager=false&cacheLevelName=CACHE_CONSUMER&concurrentConsumers="
                 + settings.get("orderflow.events.concurrency") + "&disableReplyTo=true");
         return p;
     }
@@ -128,6 +130,9 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         context.addComponent("jms", jms);
 
         ConsumerMetrics consumerMetrics = new ConsumerMetrics(meters);
+        // one line per interval and source for failures retried in place, not one per attempt
+        OutageLog outages = new OutageLog(settings.getLong("orderflow.retry.outage-max-delay-ms"), meters);
+        registry.bind("failures", new Failures(outages));
         long maxFileSize = settings.getLong("orderflow.orders.max-file-size");
         int batch = settings.getInt("orderflow.outbox.batch-size");
         long poll = settings.getLong("orderflow.outbox.poll-interval-ms");
@@ -138,7 +143,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         OrderIntake intake = new OrderIntake(db.jdbc(), db.transactions(), orderOutbox, meters);
         InboxFolder orderInbox = new InboxFolder("order", settings.dataDir().resolve("orders"), meters);
         registry.bind("orderFiles", new OrderFiles(format, intake, orderInbox, maxFileSize));
-        registry.bind("orderMessages", new OrderMessages(format, intake, meters));
+        registry.bind("orderMessages", new OrderMessages(format, intake, maxFileSize, meters));
         registry.bind("orderStatus", new OrderStatus(db.jdbc(), db.transactions(), consumerMetrics));
         registry.bind("orderView", new OrderView(db.jdbc()));
 
@@ -157,7 +162,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         for (int i = 1; i <= settings.getInt("orderflow.mail.concurrency"); i++) {
             senders.add(new NotificationSender("notification-sender-" + i, db.jdbc(), db.transactions(), db.dialect(), emailOutbox,
                     sink, settings.getLong("orderflow.mail.retry-initial-delay-ms"), settings.getLong("orderflow.mail.retry-max-delay-ms"),
-                    poll, meters));
+                    poll, meters, outages));
         }
         registry.bind("notificationRecorder", new NotificationRecorder(db.jdbc(), db.transactions(), consumerMetrics,
                 () -> senders.forEach(NotificationSender::wake)));
@@ -172,7 +177,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         for (Outbox outbox : new Outbox[] {orderOutbox, stockOutbox, emailOutbox}) {
             if (settings.runs(outbox.service())) {
                 OutboxRelay relay = new OutboxRelay(outbox, db.transactions(), connectionFactory, brokerUser, brokerPassword,
-                        batch, poll, meters);
+                        batch, poll, meters, outages);
                 context.addService(relay, true, false);
                 Gauge.builder("orderflow.outbox.backlog", outbox, o -> safe(o::backlog)).tag("service", outbox.service())
                         .description("Committed events not yet published").register(meters);

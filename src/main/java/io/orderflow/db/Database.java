@@ -8,7 +8,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import javax.sql.DataSource;
 
@@ -31,7 +30,7 @@ public final class Database implements AutoCloseable {
         this.jdbc = new JdbcTemplate(dataSource);
         this.jdbc.setQueryTimeout(statementTimeoutSeconds);
         DataSourceTransactionManager txManager = new DataSourceTransactionManager(dataSource);
-        this.transactions = new Transactions(new TransactionTemplate(txManager));
+        this.transactions = new Transactions(txManager);
     }
 
     public static Database open(Settings settings) {
@@ -47,6 +46,8 @@ public final class Database implements AutoCloseable {
         config.setAutoCommit(true);
         // start even while the database is away: the first use waits for it, with a clear log line
         config.setInitializationFailTimeout(-1);
+        // a connection to a closed, failed or read-only database is dropped, not handed out again
+        config.setExceptionOverrideClassName(BrokenConnections.class.getName());
         if (url.startsWith("jdbc:postgresql:")) {
             // pgjdbc waits forever on a dead socket unless told otherwise
             config.addDataSourceProperty("connectTimeout", Math.max(1, settings.getLong("orderflow.db.connect-timeout-ms") / 1000));

@@ -1,8 +1,10 @@
 package io.orderflow.db;
 
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionStatus;
+import org.springframework.transaction.support.DefaultTransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -10,14 +12,19 @@ import java.util.function.Supplier;
 /**
  * Runs a unit of work in one database transaction. Every JdbcTemplate call made inside joins it,
  * so a state change, its processed-event record and its outbox rows commit or roll back together.
+ *
+ * <p>A rollback that fails (the connection is already gone) is attached to the work's own failure
+ * as a suppressed exception instead of replacing it, and is not logged here: what the work failed
+ * on decides whether its input is at fault (see {@code infra.Failures}), and the routes and
+ * workers report it once per interval, not once per attempt.
  */
 public final class Transactions {
 
-    private final TransactionTemplate template;
+    private final PlatformTransactionManager manager;
     private final LongAdder commits = new LongAdder();
 
-    Transactions(TransactionTemplate template) {
-        this.template = template;
+    Transactions(PlatformTransactionManager manager) {
+        this.manager = manager;
     }
 
     /** Transactions committed so far (the benchmark counts commits per order with it). */
@@ -27,7 +34,19 @@ public final class Transactions {
 
     public <T> T inTransaction(Supplier<T> work) {
         try {
-            T result = template.execute(status -> work.get());
+            TransactionStatus tx = manager.getTransaction(new DefaultTransactionDefinition());
+            T result;
+            try {
+                result = work.get();
+            } catch (RuntimeException | Error failure) {
+                try {
+                    manager.rollback(tx);
+                } catch (RuntimeException rollbackFailed) {
+                    failure.addSuppressed(rollbackFailed);
+                }
+                throw failure;
+            }
+            manager.commit(tx);
             commits.increment();
             return result;
         } catch (RuntimeException e) {

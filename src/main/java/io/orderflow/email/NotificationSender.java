@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.orderflow.db.Dialect;
 import io.orderflow.db.Transactions;
 import io.orderflow.infra.FaultPoint;
+import io.orderflow.infra.OutageLog;
 import io.orderflow.infra.Worker;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
@@ -42,8 +43,9 @@ public final class NotificationSender extends Worker {
     private final Counter failed;
 
     public NotificationSender(String name, JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox,
-                              MailSink sink, long initialDelayMs, long maxDelayMs, long pollIntervalMs, MeterRegistry meters) {
-        super(name, pollIntervalMs, 10_000);
+                              MailSink sink, long initialDelayMs, long maxDelayMs, long pollIntervalMs, MeterRegistry meters,
+                              OutageLog outages) {
+        super(name, pollIntervalMs, 10_000, outages);
         this.jdbc = jdbc;
         this.transactions = transactions;
         this.dialect = dialect;

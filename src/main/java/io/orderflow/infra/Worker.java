@@ -1,31 +1,29 @@
 package io.orderflow.infra;
 
-import io.orderflow.db.DatabaseUnavailable;
 import org.apache.camel.support.service.ServiceSupport;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A background loop that does its work when woken (its service committed something for it) and
- * otherwise polls at a fixed interval as a fallback. A failing round is logged with its reason
- * and retried with a growing, capped delay; the loop never dies.
+ * otherwise polls at a fixed interval as a fallback. A failing round is retried with a growing,
+ * capped delay and reported to the {@link OutageLog} (one line per interval, with its reason);
+ * the loop never dies.
  */
 public abstract class Worker extends ServiceSupport {
-
-    private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
 
     private final String name;
     private final long pollIntervalMs;
     private final long maxBackoffMs;
+    private final OutageLog outages;
     private final Object signal = new Object();
     private boolean woken;
     private volatile boolean running;
     private Thread thread;
 
-    protected Worker(String name, long pollIntervalMs, long maxBackoffMs) {
+    protected Worker(String name, long pollIntervalMs, long maxBackoffMs, OutageLog outages) {
         this.name = name;
         this.pollIntervalMs = pollIntervalMs;
         this.maxBackoffMs = maxBackoffMs;
+        this.outages = outages;
     }
 
     /** One round of work; true if there may be more to do at once. */
@@ -71,7 +69,7 @@ public abstract class Worker extends ServiceSupport {
             try {
                 boolean more = workOnce();
                 if (backoff > 0) {
-                    LOG.info("{} is working again", name);
+                    outages.recovered(name);
                 }
                 backoff = 0;
                 if (!more) {
@@ -80,7 +78,8 @@ public abstract class Worker extends ServiceSupport {
             } catch (Exception e) {
                 onFailure();
                 backoff = backoff == 0 ? Math.min(500, maxBackoffMs) : Math.min(backoff * 2, maxBackoffMs);
-                LOG.warn("{}: {} ({}); retrying in {} ms", name, describeFailure(e), DatabaseUnavailable.reason(e), backoff);
+                outages.failed(name, describeFailure(e) + " (" + Failures.reason(e) + "); retrying with a delay of up to "
+                        + maxBackoffMs + " ms");
                 await(backoff);
             }
         }

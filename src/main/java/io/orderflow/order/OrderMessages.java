@@ -20,10 +20,13 @@ public final class OrderMessages {
     private final OrderFormat format;
     private final OrderIntake intake;
     private final Counter rejected;
+    private final long maxSize;
 
-    public OrderMessages(OrderFormat format, OrderIntake intake, MeterRegistry meters) {
+    /** @param maxSize orderflow.orders.max-file-size; the broker diverts messages far over it before they are read */
+    public OrderMessages(OrderFormat format, OrderIntake intake, long maxSize, MeterRegistry meters) {
         this.format = format;
         this.intake = intake;
+        this.maxSize = maxSize;
         this.rejected = Counter.builder("orderflow.messages.rejected")
                 .description("Order messages moved to orders.in.rejected").register(meters);
     }
@@ -42,7 +45,12 @@ public final class OrderMessages {
         if (text.trim().startsWith("[")) {
             throw new RejectedInputException("expected one order per message, got a JSON array");
         }
-        List<Order> orders = format.parse(text.getBytes(StandardCharsets.UTF_8));
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > maxSize) {
+            throw new RejectedInputException("message is " + utf8.length + " bytes, over the limit of " + maxSize
+                    + " bytes (orderflow.orders.max-file-size)");
+        }
+        List<Order> orders = format.parse(utf8);
         OrderIntake.Outcome outcome = intake.accept(orders, "message " + messageId);
         LOG.info("Accepted order message {} (order {}){}", messageId, orders.get(0).orderId(),
                 outcome.duplicates() > 0 ? ": a duplicate, ignored" : "");

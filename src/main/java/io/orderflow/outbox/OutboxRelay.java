@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.orderflow.db.DatabaseUnavailable;
 import io.orderflow.db.Transactions;
 import io.orderflow.infra.FaultPoint;
+import io.orderflow.infra.OutageLog;
 import io.orderflow.infra.Worker;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.JMSException;
@@ -33,8 +34,8 @@ public final class OutboxRelay extends Worker {
 
     public OutboxRelay(Outbox outbox, Transactions transactions, ConnectionFactory connectionFactory,
                        String brokerUser, String brokerPassword, int batchSize, long pollIntervalMs,
-                       MeterRegistry meters) {
-        super("outbox-relay-" + outbox.service(), pollIntervalMs, 10_000);
+                       MeterRegistry meters, OutageLog outages) {
+        super("outbox-relay-" + outbox.service(), pollIntervalMs, 10_000, outages);
         this.outbox = outbox;
         this.transactions = transactions;
         this.publisher = new EventPublisher(connectionFactory, brokerUser, brokerPassword);

@@ -4,6 +4,11 @@ import io.orderflow.check.InvariantCheck;
 import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
 import io.orderflow.support.OrderflowProcess;
+import jakarta.jms.Connection;
+import jakarta.jms.Message;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,8 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Hostile input against the jar: a 100 MB order file and a file written slowly in pieces with a
- * 64 MB heap, and 10,000 order files dropped at once (-Dorderflow.test.burst-files) with 256 MB.
+ * Hostile input against the jar: a 100 MB order file, a 40 MB order message and a file written
+ * slowly in pieces with a 64 MB heap, and 10,000 order files dropped at once (-Dorderflow.test.burst-files) with 256 MB.
  */
 class HostileInputIT {
 
@@ -33,7 +38,7 @@ class HostileInputIT {
     Path work;
 
     @Test
-    void should_reject_a_huge_file_unread_and_take_a_slowly_written_file_whole_on_a_small_heap() throws Exception {
+    void should_reject_a_huge_file_and_a_huge_message_unread_and_take_a_slowly_written_file_whole_on_a_small_heap() throws Exception {
         try (OrderflowProcess app = new OrderflowProcess(work)) {
             app.heap("64m").with("orderflow.files.stable-window-ms", "1500");
             app.start();
@@ -48,6 +53,24 @@ class HostileInputIT {
             Files.move(work.resolve("huge.json"), inbox.resolve("huge.json"));
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("orders/error/huge.json.error.txt")));
             assertThat(Files.readString(app.dataDir().resolve("orders/error/huge.json.error.txt"))).contains("104857600 bytes");
+
+            // a 40 MB order message: diverted by the broker to orders.in.rejected unread, with its reason;
+            // the consumers never hold it, and the next order goes through
+            String huge = order("HUGE-1") + " ".repeat(40 * 1024 * 1024);
+            try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + app.brokerPort);
+                 Connection connection = cf.createConnection()) {
+                connection.start();
+                Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                session.createProducer(session.createQueue("orders.in")).send(session.createTextMessage(huge));
+                huge = null;
+                session.createProducer(session.createQueue("orders.in")).send(session.createTextMessage(order("AFTER-HUGE")));
+                Message rejected = session.createConsumer(session.createQueue("orders.in.rejected")).receive(60_000);
+                assertThat(rejected).isNotNull();
+                assertThat(rejected.getStringProperty("rejectReason")).contains("over the limit", "orderflow.orders.max-file-size");
+                assertThat(((TextMessage) rejected).getText()).startsWith(order("HUGE-1")).hasSize(order("HUGE-1").length() + 40 * 1024 * 1024);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> app.get("/api/orders/AFTER-HUGE").body().contains("notifiedAt\" : \""));
+            assertThat(app.get("/api/orders/HUGE-1").statusCode()).isEqualTo(404);
 
             // a writer that pauses mid-file (for less than the stable window): the file is taken once, whole
             String slow = order("SLOW-1");

@@ -348,6 +348,28 @@ abstract class FlowContract extends OrderflowTestSupport {
     }
 
     @Test
+    void should_reject_an_order_message_over_the_size_limit_without_reading_it() throws Exception {
+        String id = unique("BIG");
+        // a valid order padded past the limit (1,000,000 bytes here) with whitespace
+        String big = order(id, "big@example.com", "ANY-1", "1") + " ".repeat(1_200_000);
+        template.sendBody("jms:queue:orders.in", big);
+        Exchange rejected = consumer.receive("jms:queue:orders.in.rejected", 30_000);
+        assertThat(rejected).isNotNull();
+        assertThat(rejected.getIn().getHeader("rejectReason", String.class))
+                .contains("over the limit of 1000000 bytes", "orderflow.orders.max-file-size", "unread");
+        assertThat(rejected.getIn().getBody(String.class)).isEqualTo(big);
+
+        // over the limit, but not so far that the broker can tell: the consumer rejects it on its size
+        String over = order(id, "big@example.com", "ANY-1", "1") + " ".repeat(1_000_000);
+        template.sendBody("jms:queue:orders.in", over);
+        rejected = consumer.receive("jms:queue:orders.in.rejected", 30_000);
+        assertThat(rejected).isNotNull();
+        assertThat(rejected.getIn().getHeader("rejectReason", String.class))
+                .contains("over the limit of 1000000 bytes", "orderflow.orders.max-file-size");
+        assertThat(status(id)).isNull();
+    }
+
+    @Test
     void should_ignore_an_order_message_sent_twice() throws Exception {
         String sku = unique("TWICE");
         stock("sku,quantity\n" + sku + ",10\n");

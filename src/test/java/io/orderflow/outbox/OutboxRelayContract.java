@@ -6,6 +6,7 @@ import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
 import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
+import io.orderflow.infra.OutageLog;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
@@ -65,7 +66,8 @@ abstract class OutboxRelayContract {
         EventTopology.declare("vm://0", "", "");
         cf = new ActiveMQConnectionFactory("vm://0");
         outbox = new Outbox("order", db.jdbc(), db.dialect());
-        relay = new OutboxRelay(outbox, db.transactions(), cf, "", "", 50, 200, new SimpleMeterRegistry());
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        relay = new OutboxRelay(outbox, db.transactions(), cf, "", "", 50, 200, meters, new OutageLog(10_000, meters));
     }
 
     @AfterEach

@@ -88,6 +88,22 @@ public final class TestPostgres implements AutoCloseable {
         return user;
     }
 
+    public String database() {
+        return database;
+    }
+
+    /** Runs statements as the server's admin, from its maintenance database (e.g. to alter this test's database). */
+    public void admin(String... statements) {
+        try (Connection c = DriverManager.getConnection(server + "postgres", user, "");
+             Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot run " + String.join("; ", statements), e);
+        }
+    }
+
     public boolean isEmbedded() {
         return embedded != null;
     }

@@ -1,0 +1,91 @@
+package io.orderflow.infra;
+
+import io.orderflow.intake.RejectedInputException;
+import io.orderflow.outbox.UnreadableEventException;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.springframework.dao.DataIntegrityViolationException;
+
+import java.sql.SQLException;
+
+/**
+ * The one rule for what a failure means, used by the routes' error handling (routes/01-errors.yaml)
+ * and the background workers.
+ *
+ * <ul>
+ *   <li>{@link Kind#INPUT}: the input breaks an input rule (a bad order, an unreadable event).
+ *       Rejected or parked at once, never retried.</li>
+ *   <li>{@link Kind#DATA}: the database refused this input's own data (SQL state class 22, data
+ *       exception, or 23, integrity constraint). A file is rejected; a message or event is retried a
+ *       few times, then rejected or parked, using up its delivery attempts.</li>
+ *   <li>{@link Kind#OUTAGE}: everything else: a database that is down, closed, read-only or full, a
+ *       failed rollback, a broker or disk failure, or anything not foreseen. The input is not at
+ *       fault, so it waits and is retried in place, without limit and without using up a delivery
+ *       attempt, and the operator sees it in the log ({@link OutageLog}) and in the metrics.</li>
+ * </ul>
+ *
+ * As a Camel processor it is the routes' on-redelivery hook: each attempt held in place is
+ * reported to the {@link OutageLog}, which logs one line per interval instead of one per attempt.
+ */
+public final class Failures implements Processor {
+
+    public enum Kind { INPUT, DATA, OUTAGE }
+
+    private final OutageLog outages;
+
+    public Failures(OutageLog outages) {
+        this.outages = outages;
+    }
+
+    public static Kind classify(Throwable failure) {
+        Kind kind = Kind.OUTAGE;
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RejectedInputException || t instanceof UnreadableEventException) {
+                return Kind.INPUT;
+            }
+            if (t instanceof DataIntegrityViolationException) {
+                kind = Kind.DATA;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                // the root SQL state decides: a data exception or constraint violation is this input's;
+                // anything else (connection, read-only, resources, closed database) is not
+                kind = state.startsWith("22") || state.startsWith("23") ? Kind.DATA : Kind.OUTAGE;
+            }
+        }
+        return kind;
+    }
+
+    /** Route predicate: the exchange failed for a reason outside its input; it waits and is retried in place. */
+    public boolean isOutage(Exchange exchange) {
+        Throwable failure = failure(exchange);
+        return failure != null && classify(failure) == Kind.OUTAGE;
+    }
+
+    /** Route predicate: the exchange failed because of its own input or data. */
+    public boolean isOwnFault(Exchange exchange) {
+        Throwable failure = failure(exchange);
+        return failure != null && classify(failure) != Kind.OUTAGE;
+    }
+
+    /** On redelivery: one more attempt held in place, reported to the outage log. */
+    @Override
+    public void process(Exchange exchange) {
+        Throwable failure = failure(exchange);
+        outages.failed(exchange.getFromRouteId(), failure == null ? "unknown failure" : reason(failure));
+    }
+
+    /** The failure as an operator reads it: the root cause with its type. */
+    public static String reason(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+
+    private static Throwable failure(Exchange exchange) {
+        Throwable failure = exchange.getException();
+        return failure != null ? failure : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+    }
+}
