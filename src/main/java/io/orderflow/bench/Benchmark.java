@@ -45,6 +45,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
@@ -142,13 +143,13 @@ public final class Benchmark {
     // ------------------------------------------------------------------ ceiling
 
     private void ceiling(BenchDatabases databases) throws Exception {
-        say("[1/%d] ceiling: durable commits (order row + outbox row) from %d threads, then durable broker messages", phases(),
-                opt("concurrency"));
+        say("[1/%d] ceiling of the machine: every row of an order written in batched transactions (%d threads), then durable "
+                + "broker messages sent and received in batched transactions", phases(), opt("concurrency"));
         Settings settings = settings(databases.fresh(work.resolve("ceiling")));
-        double commits;
+        double dbOrders;
         try (Database db = Database.open(settings)) {
             db.migrate(1000);
-            commits = Ceiling.databaseCommitsPerSecond(db, opt("concurrency"), 5000);
+            dbOrders = Ceiling.databaseOrdersPerSecond(db, opt("concurrency"), 5000);
         }
         EmbeddedBroker broker = new EmbeddedBroker(settings);
         broker.start();
@@ -159,13 +160,19 @@ public final class Benchmark {
             broker.close();
         }
         Map<String, Double> sync = Ceiling.diskSyncMillis(work.resolve("sync"), 2000);
+        double flow = 1 / (1 / dbOrders + Ceiling.MESSAGES_PER_ORDER / messages);
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("dbCommitsPerSecond", Math.round(commits));
+        c.put("dbOrdersPerSecond", Math.round(dbOrders));
         c.put("brokerMessagesPerSecond", Math.round(messages));
+        c.put("messagesPerOrder", Ceiling.MESSAGES_PER_ORDER);
+        c.put("flowOrdersPerSecond", Math.round(flow));
         c.put("diskSyncMs", sync);
         results.put("ceiling", c);
-        say("      database: %,.0f commits/s; broker: %,.0f messages/s (500 bytes, durable send and transacted receive, %d + %d threads)",
-                commits, messages, opt("concurrency"), opt("concurrency"));
+        say("      database: every row of %,.0f orders/s (19 statements an order, %d orders a transaction); broker: %,.0f messages/s "
+                + "(500 bytes, durable, %d a transaction, %d + %d threads)", dbOrders, Ceiling.BATCH, messages, Ceiling.BATCH,
+                opt("concurrency"), opt("concurrency"));
+        say("      combined over one order's minimum work (its rows, %d messages): 1 / (1 / %,.0f + %d / %,.0f) = %,.0f orders/s",
+                Ceiling.MESSAGES_PER_ORDER, dbOrders, Ceiling.MESSAGES_PER_ORDER, messages, flow);
         say("      disk: one durable 512-byte write takes p50 %.2f ms, p99 %.2f ms (a floor under every synced commit)",
                 sync.get("p50"), sync.get("p99"));
     }
@@ -174,7 +181,7 @@ public final class Benchmark {
 
     private void relayAlone(BenchDatabases databases) throws Exception {
         int n = opt("relay-events");
-        say("[4/%d] relay alone: %,d events from a pre-filled outbox to the broker", phases(), n);
+        say("[4/%d] relay alone: %,d events, handed over as their transactions commit, then scanned from a pre-filled outbox", phases(), n);
         Settings settings = settings(databases.fresh(work.resolve("relay")));
         Map<String, Object> r = new LinkedHashMap<>();
         try (Database db = Database.open(settings)) {
@@ -183,50 +190,90 @@ public final class Benchmark {
             broker.start();
             try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("vm://0")) {
                 EventTopology.declare("vm://0", "", "");
-                Outbox outbox = new Outbox("order", db.jdbc(), db.dialect());
-                MeterRegistry relayMeters = new SimpleMeterRegistry();
-                OutboxRelay relay = new OutboxRelay(outbox, db.transactions(), cf, "", "",
-                        settings.getInt("orderflow.outbox.batch-size"), 1000, relayMeters, new OutageLog(10_000, relayMeters));
-                Counter relayed = relayMeters.get("orderflow.events.published").counter();
-                for (int done = 0; done < n; done += 1000) {
-                    int size = Math.min(1000, n - done);
-                    db.transactions().inTransaction(() -> {
-                        for (int i = 0; i < size; i++) {
-                            outbox.append(Event.create(Event.ORDER_PLACED, "RELAY-" + i, EventJson.MAPPER.createObjectNode().put("bench", true)));
-                        }
-                    });
-                }
-                long start = System.nanoTime();
-                relay.start();
-                waitFor(() -> relayed.count() >= n, "events published", () -> (long) relayed.count(), n);
-                double eventsPerSecond = n / ((System.nanoTime() - start) / 1e9);
-                r.put("eventsPerSecond", Math.round(eventsPerSecond));
-                say("      %,.0f events/s", eventsPerSecond);
+                int batch = settings.getInt("orderflow.outbox.batch-size");
 
-                // lag from commit to publish at half that rate, one event per transaction
-                double rate = eventsPerSecond / 2;
+                // handed over: writers commit events a hundred per transaction as fast as they can
+                Outbox handedOutbox = new Outbox("order", db.jdbc(), db.dialect());
+                MeterRegistry handedMeters = new SimpleMeterRegistry();
+                OutboxRelay handedRelay = new OutboxRelay(handedOutbox, db.transactions(), cf, "", "", batch, 1000, handedMeters,
+                        new OutageLog(10_000, handedMeters));
+                Counter handedPublished = handedMeters.get("orderflow.events.published").counter();
+                handedRelay.start();
+                long start = System.nanoTime();
+                fillOutbox(db, handedOutbox, "HANDED-", n, 100);
+                double writeSeconds = (System.nanoTime() - start) / 1e9;
+                waitFor(() -> handedPublished.count() >= n, "events published", () -> (long) handedPublished.count(), n);
+                double handedRate = n / ((System.nanoTime() - start) / 1e9);
+                r.put("handedOverEventsPerSecond", Math.round(handedRate));
+                r.put("writtenEventsPerSecond", Math.round(n / writeSeconds));
+                say("      handed over: %,.0f events/s published (the writers committed %,.0f events/s)", handedRate, n / writeSeconds);
+
+                handedRelay.stop();
+
+                // lag from commit to broker commit at half that rate, one event per transaction, on a relay of its own
+                Outbox lagOutbox = new Outbox("email", db.jdbc(), db.dialect());
+                MeterRegistry lagMeters = new SimpleMeterRegistry();
+                OutboxRelay lagRelay = new OutboxRelay(lagOutbox, db.transactions(), cf, "", "", batch, 1000, lagMeters,
+                        new OutageLog(10_000, lagMeters));
+                Counter lagPublished = lagMeters.get("orderflow.events.published").counter();
+                lagRelay.start();
+                double rate = handedRate / 2;
                 int count = (int) Math.min(rate * 5, 20_000);
-                say("      lag at %,.0f events/s (one per transaction), %,d events", rate, count);
                 long t0 = System.nanoTime();
                 for (int i = 0; i < count; i++) {
                     awaitIntendedTime(t0, i, rate);
                     int k = i;
-                    db.transactions().inTransaction(() -> outbox.append(
+                    db.transactions().inTransaction(() -> lagOutbox.append(
                             Event.create(Event.ORDER_PLACED, "LAG-" + k, EventJson.MAPPER.createObjectNode().put("bench", true))));
                 }
-                waitFor(() -> relayed.count() >= n + count, "events published", () -> (long) relayed.count() - n, count);
-                relay.stop();
-                List<Double> lags = db.jdbc().query("SELECT created_at, published_at FROM order_outbox WHERE order_id LIKE 'LAG-%'",
-                        (rs, i) -> micros(rs.getTimestamp(2)) / 1000.0 - micros(rs.getTimestamp(1)) / 1000.0);
-                Map<String, Double> lag = Percentiles.of(lags.stream().mapToDouble(Double::doubleValue).toArray());
+                double achieved = count / ((System.nanoTime() - t0) / 1e9);
+                waitFor(() -> lagPublished.count() >= count, "events published", () -> (long) lagPublished.count(), count);
+                lagRelay.stop();
+                var snapshot = lagMeters.get("orderflow.outbox.lag").timer().takeSnapshot();
+                Map<String, Double> lag = new LinkedHashMap<>();
+                for (var p : snapshot.percentileValues()) {
+                    lag.put(p.percentile() == 0.5 ? "p50" : "p99", Percentiles.round(p.value(TimeUnit.MILLISECONDS)));
+                }
                 r.put("lagAtHalfRateMs", lag);
-                r.put("lagRatePerSecond", Math.round(rate));
-                say("      lag commit -> publish: p50 %.1f ms, p99 %.1f ms", lag.get("p50"), lag.get("p99"));
+                r.put("lagRatePerSecond", Math.round(achieved));
+                say("      lag commit -> broker commit at %,.0f events/s (one per transaction; %,.0f asked): p50 %.1f ms, p99 %.1f ms",
+                        achieved, rate, lag.get("p50"), lag.get("p99"));
+
+                // scanned: a pre-filled outbox, as after a crash or for rows of another process
+                Outbox scannedOutbox = new Outbox("stock", db.jdbc(), db.dialect());
+                fillOutbox(db, scannedOutbox, "SCANNED-", n, 1000);
+                MeterRegistry scanMeters = new SimpleMeterRegistry();
+                OutboxRelay scanRelay = new OutboxRelay(scannedOutbox, db.transactions(), cf, "", "", batch, 1000, scanMeters,
+                        new OutageLog(10_000, scanMeters));
+                Counter scanned = scanMeters.get("orderflow.events.published").counter();
+                long scanStart = System.nanoTime();
+                scanRelay.start();
+                waitFor(() -> scanned.count() >= n, "events published", () -> (long) scanned.count(), n);
+                double scanRate = n / ((System.nanoTime() - scanStart) / 1e9);
+                scanRelay.stop();
+                r.put("scannedEventsPerSecond", Math.round(scanRate));
+                r.put("eventsPerSecond", Math.round(handedRate));
+                say("      scanned: %,.0f events/s", scanRate);
             } finally {
                 broker.close();
             }
         }
         results.put("relayAlone", r);
+    }
+
+    /** Commits n events to the outbox, perTransaction at a time, from the calling thread. */
+    private static void fillOutbox(Database db, Outbox outbox, String prefix, int n, int perTransaction) {
+        for (int done = 0; done < n; done += perTransaction) {
+            int from = done;
+            int size = Math.min(perTransaction, n - done);
+            db.transactions().inTransaction(() -> {
+                List<Event> events = new ArrayList<>(size);
+                for (int i = 0; i < size; i++) {
+                    events.add(Event.create(Event.ORDER_PLACED, prefix + (from + i), EventJson.MAPPER.createObjectNode().put("bench", true)));
+                }
+                outbox.appendAll(events);
+            });
+        }
     }
 
     // ------------------------------------------------------------------ end to end
@@ -353,7 +400,6 @@ public final class Benchmark {
             other.put("orderflow.broker.embedded", "false");
             other.put("orderflow.broker.url", settings.brokerListen().toString());
             other.put("orderflow.http.port", String.valueOf(freePort()));
-            other.put("orderflow.events.concurrency", options.get("concurrency"));
             second = launchSecond(other, work.resolve("two-2.log"));
             Database db = configuration.database();
             try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("vm://0");
@@ -456,18 +502,14 @@ public final class Benchmark {
     private void ratio() {
         @SuppressWarnings("unchecked") Map<String, Object> c = (Map<String, Object>) results.get("ceiling");
         @SuppressWarnings("unchecked") Map<String, Object> e = (Map<String, Object>) results.get("endToEnd");
-        double dbRate = ((Number) c.get("dbCommitsPerSecond")).doubleValue();
-        double brokerRate = ((Number) c.get("brokerMessagesPerSecond")).doubleValue();
-        double commits = ((Number) e.get("commitsPerOrder")).doubleValue();
-        double messages = ((Number) e.get("messagesPerOrder")).doubleValue();
-        double ceiling = 1 / (commits / dbRate + messages / brokerRate);
+        double ceiling = ((Number) c.get("flowOrdersPerSecond")).doubleValue();
         double ratio = ((Number) e.get("ordersPerSecond")).doubleValue() / ceiling;
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("ceilingOrdersPerSecond", Math.round(ceiling));
         r.put("endToEndOverCeiling", Percentiles.round(ratio * 100) / 100.0);
         results.put("ratio", r);
-        say("ratio: ceiling for this flow 1 / (%.1f / %,.0f + %.1f / %,.0f) = %,.0f orders/s; end to end reached %.0f%% of it",
-                commits, dbRate, messages, brokerRate, ceiling, ratio * 100);
+        say("ratio: end to end %s orders/s is %.0f%% of the machine's ceiling for the flow (%,.0f orders/s)",
+                e.get("ordersPerSecond"), ratio * 100, ceiling);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -476,7 +518,6 @@ public final class Benchmark {
         Map<String, String> o = new HashMap<>(base);
         o.put("orderflow.http.port", String.valueOf(freePort()));
         o.put("orderflow.broker.listen", "tcp://127.0.0.1:" + freePort());
-        o.put("orderflow.events.concurrency", options.get("concurrency"));
         return Settings.load(Map.of(), new Properties(), o);
     }
 

@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
+import io.orderflow.broker.batch.BatchJmsComponent;
 import io.orderflow.check.InvariantCheck;
 import io.orderflow.db.Database;
 import io.orderflow.email.MailSink;
@@ -26,6 +27,7 @@ import io.orderflow.order.OrderIntake;
 import io.orderflow.order.OrderMessages;
 import io.orderflow.order.OrderStatus;
 import io.orderflow.order.OrderView;
+import io.orderflow.outbox.EventConsumer;
 import io.orderflow.outbox.Outbox;
 import io.orderflow.outbox.OutboxRelay;
 import io.orderflow.stock.StockLevels;
@@ -80,8 +82,8 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         }
         p.put("orderflow.dir.orders", settings.dataDir().resolve("orders").toString());
         p.put("orderflow.dir.stock", settings.dataDir().resolve("stock").toString());
-        p.put("orderflow.events.consumer-options", "transacted=true&lazyCreateTransactionManager=false&cacheLevelName=CACHE_CONSUMER&concurrentConsumers="
-                + settings.get("orderflow.events.concurrency") + "&disableReplyTo=true");
+        p.put("orderflow.events.consumer-options", "maxBatch=" + settings.get("orderflow.events.batch-size")
+                + "&consumers=" + settings.get("orderflow.events.concurrency"));
         return p;
     }
 
@@ -128,6 +130,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
             jms.getConfiguration().setPassword(brokerPassword);
         }
         context.addComponent("jms", jms);
+        context.addComponent("jms-batch", new BatchJmsComponent(connectionFactory, brokerUser, brokerPassword));
 
         ConsumerMetrics consumerMetrics = new ConsumerMetrics(meters);
         // one line per interval and source for failures retried in place, not one per attempt
@@ -144,14 +147,15 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         InboxFolder orderInbox = new InboxFolder("order", settings.dataDir().resolve("orders"), meters);
         registry.bind("orderFiles", new OrderFiles(format, intake, orderInbox, maxFileSize));
         registry.bind("orderMessages", new OrderMessages(format, intake, maxFileSize, meters));
-        registry.bind("orderStatus", new OrderStatus(db.jdbc(), db.transactions(), consumerMetrics));
+        registry.bind("orderStatus", new EventConsumer("order", db.transactions(), consumerMetrics, new OrderStatus(db.jdbc())));
         registry.bind("orderView", new OrderView(db.jdbc()));
 
         // stock service
         Outbox stockOutbox = new Outbox("stock", db.jdbc(), db.dialect());
         InboxFolder stockInbox = new InboxFolder("stock", settings.dataDir().resolve("stock"), meters);
         registry.bind("stockLevels", new StockLevels(db.jdbc(), db.transactions(), stockInbox, maxFileSize));
-        registry.bind("stockReservation", new StockReservation(db.jdbc(), db.transactions(), stockOutbox, consumerMetrics));
+        registry.bind("stockReservation", new EventConsumer("stock", db.transactions(), consumerMetrics,
+                new StockReservation(db.jdbc(), stockOutbox)));
 
         // email service
         Outbox emailOutbox = new Outbox("email", db.jdbc(), db.dialect());
@@ -162,10 +166,10 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         for (int i = 1; i <= settings.getInt("orderflow.mail.concurrency"); i++) {
             senders.add(new NotificationSender("notification-sender-" + i, db.jdbc(), db.transactions(), db.dialect(), emailOutbox,
                     sink, settings.getLong("orderflow.mail.retry-initial-delay-ms"), settings.getLong("orderflow.mail.retry-max-delay-ms"),
-                    poll, meters, outages));
+                    settings.getInt("orderflow.mail.batch-size"), poll, meters, outages));
         }
-        registry.bind("notificationRecorder", new NotificationRecorder(db.jdbc(), db.transactions(), consumerMetrics,
-                () -> senders.forEach(NotificationSender::wake)));
+        registry.bind("notificationRecorder", new EventConsumer("email", db.transactions(), consumerMetrics,
+                new NotificationRecorder(db.jdbc(), () -> senders.forEach(NotificationSender::wake))));
 
         registry.bind("inboxes", new Inboxes(Map.of("order-files", orderInbox, "stock-files", stockInbox)));
         registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));

@@ -14,16 +14,16 @@ public enum Dialect {
      * row again under the lock; each outbox has one relay per H2 process, so it never races.
      */
     H2("SELECT id, event_id, event_type, order_id, payload FROM %1$s WHERE id IN ("
-            + "SELECT id FROM %1$s WHERE published_at IS NULL ORDER BY id LIMIT ?) "
+            + "SELECT id FROM %1$s WHERE published_at IS NULL AND created_at < ? ORDER BY id LIMIT ?) "
             + "ORDER BY id FOR UPDATE SKIP LOCKED",
             "SELECT order_id, kind, recipient, message_id, subject, body, attempts FROM email_notification "
             + "WHERE order_id IN (SELECT order_id FROM email_notification WHERE status = 'PENDING' AND next_attempt_at <= ? "
-            + "ORDER BY next_attempt_at LIMIT 1) FOR UPDATE SKIP LOCKED"),
+            + "ORDER BY next_attempt_at LIMIT ?) FOR UPDATE SKIP LOCKED"),
 
-    POSTGRESQL("SELECT id, event_id, event_type, order_id, payload FROM %1$s WHERE published_at IS NULL "
+    POSTGRESQL("SELECT id, event_id, event_type, order_id, payload FROM %1$s WHERE published_at IS NULL AND created_at < ? "
             + "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
             "SELECT order_id, kind, recipient, message_id, subject, body, attempts FROM email_notification "
-            + "WHERE status = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED");
+            + "WHERE status = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED");
 
     private final String pendingOutboxRows;
     private final String dueNotification;
@@ -33,13 +33,13 @@ public enum Dialect {
         this.dueNotification = dueNotification;
     }
 
-    /** The next pending notification whose time has come, locked; one held by another sender is skipped. */
-    public String dueNotification() {
+    /** Pending notifications whose time has come, at most n, locked; those another sender holds are skipped. */
+    public String dueNotifications() {
         return dueNotification;
     }
 
     /**
-     * Pending rows of an outbox table, oldest first, locked for this relay; rows another relay
+     * Pending rows of an outbox table created before a given time, oldest first, locked for this relay; rows another relay
      * holds are skipped, not waited for. Selection is by state (not yet published), never by a
      * remembered last id: ids are allocated before commit and can become visible out of order.
      */

@@ -17,12 +17,16 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Sends recorded notifications, one per transaction: lock a due notification, send it, mark it
- * sent and emit CustomerNotified, commit. A send that fails is retried later with a growing,
+ * Sends recorded notifications, a batch per transaction: lock the due notifications (skipping
+ * those another sender holds), send each, mark those sent and emit their CustomerNotified, commit.
+ * A slow mail server holds up one sender's batch, not the others. A send that fails is retried later with a growing,
  * capped delay; the notification waits in the database meanwhile and nothing is rolled back.
  *
  * <p>Guarantee: every notification is sent at least once. If the process dies after the mail
@@ -39,12 +43,13 @@ public final class NotificationSender extends Worker {
     private final MailSink sink;
     private final long initialDelayMs;
     private final long maxDelayMs;
+    private final int batchSize;
     private final Counter sent;
     private final Counter failed;
 
     public NotificationSender(String name, JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox,
-                              MailSink sink, long initialDelayMs, long maxDelayMs, long pollIntervalMs, MeterRegistry meters,
-                              OutageLog outages) {
+                              MailSink sink, long initialDelayMs, long maxDelayMs, int batchSize, long pollIntervalMs,
+                              MeterRegistry meters, OutageLog outages) {
         super(name, pollIntervalMs, 10_000, outages);
         this.jdbc = jdbc;
         this.transactions = transactions;
@@ -53,6 +58,7 @@ public final class NotificationSender extends Worker {
         this.sink = sink;
         this.initialDelayMs = initialDelayMs;
         this.maxDelayMs = maxDelayMs;
+        this.batchSize = batchSize;
         this.sent = Counter.builder("orderflow.notifications.sent").register(meters);
         this.failed = Counter.builder("orderflow.notifications.failed")
                 .description("Failed attempts to send a notification (retried)").register(meters);
@@ -60,49 +66,70 @@ public final class NotificationSender extends Worker {
 
     @Override
     protected boolean workOnce() {
-        return transactions.inTransaction(this::sendNextDue);
+        return transactions.inTransaction(this::sendDue);
     }
 
-    private boolean sendNextDue() {
+    /** Sends up to one batch of due notifications in one transaction; true if there may be more. */
+    private boolean sendDue() {
         Timestamp now = Timestamp.from(Instant.now());
-        List<Object[]> due = jdbc.query(dialect.dueNotification(), (rs, i) -> new Object[] {
+        List<Due> due = jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
                 new Notification(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)),
-                rs.getInt(7)}, now);
+                rs.getInt(7)), now, batchSize);
         if (due.isEmpty()) {
             return false;
         }
-        Notification n = (Notification) due.get(0)[0];
-        int attempts = (Integer) due.get(0)[1];
         // H2 can hand back the version its sub-select read before another sender committed the row
-        // (its FOR UPDATE does not re-check the sub-select): read the row again, now that this
-        // transaction holds its lock, and leave it if another sender got there first
-        Map<String, Object> current = jdbc.queryForMap("SELECT status, attempts FROM email_notification WHERE order_id = ?", n.orderId());
-        if (!"PENDING".equals(current.get("status")) || ((Number) current.get("attempts")).intValue() != attempts) {
-            return true;
+        // (its FOR UPDATE does not re-check the sub-select): read the rows again, now that this
+        // transaction holds their locks, and leave any another sender got to first
+        Map<String, Integer> pending = new HashMap<>();
+        jdbc.query("SELECT order_id, attempts FROM email_notification WHERE status = 'PENDING' AND order_id IN ("
+                        + String.join(", ", Collections.nCopies(due.size(), "?")) + ")",
+                rs -> {
+                    pending.put(rs.getString(1), rs.getInt(2));
+                }, due.stream().map(d -> d.notification().orderId()).toArray());
+        List<Notification> sentNow = new ArrayList<>();
+        for (Due d : due) {
+            Notification n = d.notification();
+            if (!Integer.valueOf(d.attempts()).equals(pending.get(n.orderId()))) {
+                continue;
+            }
+            try {
+                sink.send(n);
+                FaultPoint.MAIL_AFTER_SEND.reach();
+                sentNow.add(n);
+                LOG.debug("Sent {} notification {} for order {} to {}", n.kind(), n.messageId(), n.orderId(), n.recipient());
+            } catch (Exception e) {
+                long delay = Math.min(maxDelayMs, initialDelayMs * (1L << Math.min(20, d.attempts())));
+                String reason = describe(e);
+                jdbc.update("UPDATE email_notification SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE order_id = ?",
+                        Timestamp.from(Instant.now().plusMillis(delay)), truncate(reason, 2000), n.orderId());
+                failed.increment();
+                LOG.warn("Could not send {} notification for order {} to {} (attempt {}): {}; next attempt in {} ms",
+                        n.kind(), n.orderId(), n.recipient(), d.attempts() + 1, reason, delay);
+            }
         }
-        try {
-            sink.send(n);
-            FaultPoint.MAIL_AFTER_SEND.reach();
-        } catch (Exception e) {
-            long delay = Math.min(maxDelayMs, initialDelayMs * (1L << Math.min(20, attempts)));
-            String reason = describe(e);
-            jdbc.update("UPDATE email_notification SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE order_id = ?",
-                    Timestamp.from(Instant.now().plusMillis(delay)), truncate(reason, 2000), n.orderId());
-            failed.increment();
-            LOG.warn("Could not send {} notification for order {} to {} (attempt {}): {}; next attempt in {} ms",
-                    n.kind(), n.orderId(), n.recipient(), attempts + 1, reason, delay);
-            return true;
+        if (!sentNow.isEmpty()) {
+            Timestamp sentAt = Timestamp.from(Instant.now());
+            jdbc.batchUpdate("UPDATE email_notification SET status = 'SENT', attempts = attempts + 1, sent_at = ?, last_error = NULL "
+                    + "WHERE order_id = ?", sentNow, sentNow.size(), (ps, n) -> {
+                        ps.setTimestamp(1, sentAt);
+                        ps.setString(2, n.orderId());
+                    });
+            List<Event> notified = new ArrayList<>(sentNow.size());
+            for (Notification n : sentNow) {
+                ObjectNode data = EventJson.MAPPER.createObjectNode();
+                data.put("kind", n.kind());
+                data.put("messageId", n.messageId());
+                data.put("recipient", n.recipient());
+                notified.add(Event.create(Event.CUSTOMER_NOTIFIED, n.orderId(), data));
+            }
+            outbox.appendAll(notified);
+            sent.increment(sentNow.size());
         }
-        jdbc.update("UPDATE email_notification SET status = 'SENT', attempts = attempts + 1, sent_at = ?, last_error = NULL "
-                + "WHERE order_id = ?", Timestamp.from(Instant.now()), n.orderId());
-        ObjectNode data = EventJson.MAPPER.createObjectNode();
-        data.put("kind", n.kind());
-        data.put("messageId", n.messageId());
-        data.put("recipient", n.recipient());
-        outbox.append(Event.create(Event.CUSTOMER_NOTIFIED, n.orderId(), data));
-        sent.increment();
-        LOG.info("Sent {} notification {} for order {} to {}", n.kind(), n.messageId(), n.orderId(), n.recipient());
         return true;
+    }
+
+    private record Due(Notification notification, int attempts) {
     }
 
     @Override

@@ -1,11 +1,13 @@
 package io.orderflow.infra;
 
+import io.orderflow.broker.batch.BatchFailedException;
 import io.orderflow.intake.RejectedInputException;
 import io.orderflow.outbox.UnreadableEventException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.springframework.dao.DataIntegrityViolationException;
 
+import java.sql.BatchUpdateException;
 import java.sql.SQLException;
 
 /**
@@ -46,10 +48,16 @@ public final class Failures implements Processor {
             if (t instanceof DataIntegrityViolationException) {
                 kind = Kind.DATA;
             }
+            if (t instanceof BatchFailedException) {
+                // one message of the batch is at fault; the batch is run again one message at a time
+                return Kind.DATA;
+            }
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
-                String state = sql.getSQLState();
-                // the root SQL state decides: a data exception or constraint violation is this input's;
-                // anything else (connection, read-only, resources, closed database) is not
+                // the root SQL state decides (for a JDBC batch, that of the statement that failed): a
+                // data exception or constraint violation is this input's; anything else (connection,
+                // read-only, resources, closed database) is not
+                SQLException failed = sql instanceof BatchUpdateException && sql.getNextException() != null ? sql.getNextException() : sql;
+                String state = failed.getSQLState() != null ? failed.getSQLState() : sql.getSQLState();
                 kind = state.startsWith("22") || state.startsWith("23") ? Kind.DATA : Kind.OUTAGE;
             }
         }

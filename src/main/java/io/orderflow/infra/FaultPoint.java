@@ -13,13 +13,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public enum FaultPoint {
 
-    /** A consumer committed its database transaction; the JMS message is not acknowledged yet. */
+    /** A consumer committed a batch's database transaction; its broker transaction has not committed yet. */
     CONSUMER_AFTER_COMMIT("consumer-after-commit"),
     /** The relay's broker transaction committed; the rows are not marked published yet. */
     RELAY_AFTER_SEND("relay-after-send"),
     /** The mail server took a notification; the notification is not marked sent yet. */
     MAIL_AFTER_SEND("mail-after-send"),
-    /** Half of an order file's orders are written, inside its transaction. */
+    /** The orders of a file (or of a batch of messages) are written, their lines and events not yet, inside its transaction. */
     FILE_MID_PROCESSING("file-mid-processing");
 
     private static final Logger LOG = LoggerFactory.getLogger(FaultPoint.class);

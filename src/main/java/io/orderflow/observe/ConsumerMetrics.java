@@ -6,24 +6,36 @@ import io.orderflow.outbox.Event;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 /** Counts the events each service applied, and logs and counts the duplicates it skipped. */
 public final class ConsumerMetrics {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerMetrics.class);
     private final MeterRegistry meters;
+    private final Map<String, Counter> applied = new ConcurrentHashMap<>();
+    private final Map<String, Counter> duplicates = new ConcurrentHashMap<>();
 
     public ConsumerMetrics(MeterRegistry meters) {
         this.meters = meters;
     }
 
-    public void consumed(String service, boolean applied, Event event) {
-        if (applied) {
-            Counter.builder("orderflow.events.applied").tag("service", service).register(meters).increment();
-        } else {
-            Counter.builder("orderflow.events.duplicates").tag("service", service)
-                    .description("Events received again and skipped").register(meters).increment();
-            LOG.info("Ignoring duplicate event {} ({} of order {}): {} service processed it before",
-                    event.eventId(), event.type(), event.orderId(), service);
+    public void consumed(String service, List<Event> events, Set<String> skipped) {
+        applied.computeIfAbsent(service, s -> Counter.builder("orderflow.events.applied").tag("service", s).register(meters))
+                .increment(events.size() - skipped.size());
+        if (skipped.isEmpty()) {
+            return;
+        }
+        duplicates.computeIfAbsent(service, s -> Counter.builder("orderflow.events.duplicates").tag("service", s)
+                .description("Events received again and skipped").register(meters)).increment(skipped.size());
+        for (Event event : events) {
+            if (skipped.contains(event.eventId())) {
+                LOG.info("Ignoring duplicate event {} ({} of order {}): {} service processed it before",
+                        event.eventId(), event.type(), event.orderId(), service);
+            }
         }
     }
 }

@@ -45,32 +45,47 @@ public final class OrderIntake {
     public record Outcome(int placed, int duplicates) {
     }
 
+    /** The orders of one input (a file): all recorded, or none. */
     public Outcome accept(List<Order> orders, String source) {
+        return accept(orders, java.util.Collections.nCopies(orders.size(), source));
+    }
+
+    /**
+     * Records the orders in one transaction, each from its own source (a batch of messages), all or
+     * none: new orders with their lines, timeline and OrderPlaced events as JDBC batches.
+     */
+    public Outcome accept(List<Order> orders, List<String> sources) {
         Outcome outcome = transactions.inTransaction(() -> {
-            int placed = 0;
+            Timestamp now = Timestamp.from(Instant.now());
+            List<String> contents = orders.stream().map(OrderFormat::canonical).toList();
+            int[][] inserted = jdbc.batchUpdate("INSERT INTO orders (order_id, customer_name, customer_email, content, source, "
+                    + "status, placed_at) VALUES (?, ?, ?, ?, ?, 'PLACED', ?) ON CONFLICT DO NOTHING",
+                    java.util.stream.IntStream.range(0, orders.size()).boxed().toList(), orders.size(), (ps, i) -> {
+                        Order order = orders.get(i);
+                        ps.setString(1, order.orderId());
+                        ps.setString(2, order.customer().name());
+                        ps.setString(3, order.customer().email());
+                        ps.setString(4, contents.get(i));
+                        ps.setString(5, sources.get(i));
+                        ps.setTimestamp(6, now);
+                    });
+            if (orders.size() > 1) {
+                FaultPoint.FILE_MID_PROCESSING.reach();
+            }
+            List<Order> placed = new ArrayList<>();
             int dups = 0;
             List<String> conflicts = new ArrayList<>();
-            Timestamp now = Timestamp.from(Instant.now());
             for (int i = 0; i < orders.size(); i++) {
                 Order order = orders.get(i);
-                if (i == orders.size() / 2 && i > 0) {
-                    FaultPoint.FILE_MID_PROCESSING.reach();
-                }
-                String content = OrderFormat.canonical(order);
-                int inserted = jdbc.update("INSERT INTO orders (order_id, customer_name, customer_email, content, source, "
-                                + "status, placed_at) VALUES (?, ?, ?, ?, ?, 'PLACED', ?) ON CONFLICT DO NOTHING",
-                        order.orderId(), order.customer().name(), order.customer().email(), content, source, now);
-                if (inserted == 1) {
-                    place(order, now);
-                    placed++;
+                if (inserted[0][i] == 1) {
+                    placed.add(order);
                     continue;
                 }
-                String existing = jdbc.queryForObject("SELECT content FROM orders WHERE order_id = ?", String.class,
-                        order.orderId());
-                if (content.equals(existing)) {
+                String existing = jdbc.queryForObject("SELECT content FROM orders WHERE order_id = ?", String.class, order.orderId());
+                if (contents.get(i).equals(existing)) {
                     dups++;
                     LOG.info("Order {} from {} was already recorded with the same content: ignoring the duplicate",
-                            order.orderId(), source);
+                            order.orderId(), sources.get(i));
                 } else {
                     conflicts.add("orderId " + order.orderId()
                             + " conflicts with an order already recorded under that id with different content");
@@ -79,24 +94,32 @@ public final class OrderIntake {
             if (!conflicts.isEmpty()) {
                 throw new RejectedInputException(conflicts);
             }
-            return new Outcome(placed, dups);
+            place(placed, now);
+            return new Outcome(placed.size(), dups);
         });
         accepted.increment(outcome.placed());
         duplicates.increment(outcome.duplicates());
         return outcome;
     }
 
-    private void place(Order order, Timestamp now) {
-        for (int i = 0; i < order.lines().size(); i++) {
-            Order.Line line = order.lines().get(i);
-            jdbc.update("INSERT INTO order_line (order_id, line_no, sku, quantity) VALUES (?, ?, ?, ?)",
-                    order.orderId(), i + 1, line.sku(), line.quantity());
+    private void place(List<Order> orders, Timestamp now) {
+        if (orders.isEmpty()) {
+            return;
         }
-        ObjectNode data = EventJson.MAPPER.createObjectNode();
-        data.set("customer", EventJson.tree(order.customer()));
-        data.set("lines", EventJson.tree(order.lines()));
-        Event placed = Event.create(Event.ORDER_PLACED, order.orderId(), data);
-        outbox.append(placed);
-        OrderTimeline.record(jdbc, placed);
+        List<Object[]> lines = new ArrayList<>();
+        List<Event> events = new ArrayList<>(orders.size());
+        for (Order order : orders) {
+            for (int i = 0; i < order.lines().size(); i++) {
+                Order.Line line = order.lines().get(i);
+                lines.add(new Object[] {order.orderId(), i + 1, line.sku(), line.quantity()});
+            }
+            ObjectNode data = EventJson.MAPPER.createObjectNode();
+            data.set("customer", EventJson.tree(order.customer()));
+            data.set("lines", EventJson.tree(order.lines()));
+            events.add(Event.create(Event.ORDER_PLACED, order.orderId(), data));
+        }
+        jdbc.batchUpdate("INSERT INTO order_line (order_id, line_no, sku, quantity) VALUES (?, ?, ?, ?)", lines);
+        outbox.appendAll(events);
+        OrderTimeline.record(jdbc, events);
     }
 }

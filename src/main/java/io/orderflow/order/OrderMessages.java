@@ -2,16 +2,26 @@ package io.orderflow.order;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.orderflow.broker.batch.BatchFailedException;
+import io.orderflow.broker.batch.Delivery;
 import io.orderflow.intake.RejectedInputException;
+import jakarta.jms.BytesMessage;
+import jakarta.jms.MapMessage;
+import jakarta.jms.ObjectMessage;
+import jakarta.jms.StreamMessage;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
-/** Orders from the JMS queue orders.in: one order per text message. */
+/**
+ * Orders from the JMS queue orders.in: one order per text message, a batch of messages recorded in
+ * one transaction. A message that breaks an input rule fails its batch, which then runs again one
+ * message at a time, so that message alone is rejected.
+ */
 public final class OrderMessages {
 
     public static final String REJECT_REASON = "rejectReason";
@@ -31,16 +41,30 @@ public final class OrderMessages {
                 .description("Order messages moved to orders.in.rejected").register(meters);
     }
 
-    public void accept(Exchange exchange) {
-        Object body = exchange.getIn().getBody();
-        String messageId = exchange.getIn().getHeader("JMSMessageID", String.class);
-        if (body == null) {
-            throw new RejectedInputException("empty message: expected a text message holding one order as JSON");
+    /** Route entry: a batch from orders.in. */
+    public void accept(List<Delivery> batch) {
+        try {
+            List<Order> orders = new ArrayList<>(batch.size());
+            List<String> sources = new ArrayList<>(batch.size());
+            for (Delivery d : batch) {
+                orders.add(parse(d));
+                sources.add("message " + d.messageId());
+            }
+            OrderIntake.Outcome outcome = intake.accept(orders, sources);
+            LOG.debug("Accepted {} order messages: {} placed, {} duplicates ignored", batch.size(), outcome.placed(), outcome.duplicates());
+        } catch (RuntimeException e) {
+            throw BatchFailedException.unlessSingle(batch.size(), e);
         }
-        if (!(body instanceof String text)) {
-            String type = body instanceof byte[] ? "a bytes message" : body instanceof Map ? "a map message"
-                    : "a " + body.getClass().getSimpleName() + " message";
-            throw new RejectedInputException("expected a text message holding one order as JSON, got " + type);
+    }
+
+    private Order parse(Delivery d) {
+        String text = d.text();
+        if (text == null) {
+            String type = d.message() instanceof BytesMessage ? "a bytes message" : d.message() instanceof MapMessage ? "a map message"
+                    : d.message() instanceof ObjectMessage ? "an object message" : d.message() instanceof StreamMessage ? "a stream message"
+                    : null;
+            throw new RejectedInputException(type == null ? "empty message: expected a text message holding one order as JSON"
+                    : "expected a text message holding one order as JSON, got " + type);
         }
         if (text.trim().startsWith("[")) {
             throw new RejectedInputException("expected one order per message, got a JSON array");
@@ -50,10 +74,7 @@ public final class OrderMessages {
             throw new RejectedInputException("message is " + utf8.length + " bytes, over the limit of " + maxSize
                     + " bytes (orderflow.orders.max-file-size)");
         }
-        List<Order> orders = format.parse(utf8);
-        OrderIntake.Outcome outcome = intake.accept(orders, "message " + messageId);
-        LOG.info("Accepted order message {} (order {}){}", messageId, orders.get(0).orderId(),
-                outcome.duplicates() > 0 ? ": a duplicate, ignored" : "");
+        return format.parse(utf8).get(0);
     }
 
     /** Sets the rejectReason property for the copy that goes to orders.in.rejected. */

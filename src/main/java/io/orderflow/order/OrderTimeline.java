@@ -5,6 +5,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The events of an order as the order service saw them. Its primary key on the event id is also
@@ -15,11 +18,23 @@ final class OrderTimeline {
     private OrderTimeline() {
     }
 
-    /** @return false if the event was recorded before (a duplicate) */
-    static boolean record(JdbcTemplate jdbc, Event event) {
-        return jdbc.update("INSERT INTO order_event (event_id, order_id, event_type, occurred_at, recorded_at) "
-                        + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                event.eventId(), event.orderId(), event.type(), Timestamp.from(Instant.parse(event.occurredAt())),
-                Timestamp.from(Instant.now())) == 1;
+    /** Records the events in one JDBC batch; returns the ids of those recorded before (duplicates). */
+    static Set<String> record(JdbcTemplate jdbc, List<Event> events) {
+        Timestamp now = Timestamp.from(Instant.now());
+        int[][] counts = jdbc.batchUpdate("INSERT INTO order_event (event_id, order_id, event_type, occurred_at, recorded_at) "
+                + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", events, events.size(), (ps, e) -> {
+                    ps.setString(1, e.eventId());
+                    ps.setString(2, e.orderId());
+                    ps.setString(3, e.type());
+                    ps.setTimestamp(4, Timestamp.from(Instant.parse(e.occurredAt())));
+                    ps.setTimestamp(5, now);
+                });
+        Set<String> duplicates = new HashSet<>();
+        for (int i = 0; i < events.size(); i++) {
+            if (counts[0][i] == 0) {
+                duplicates.add(events.get(i).eventId());
+            }
+        }
+        return duplicates;
     }
 }

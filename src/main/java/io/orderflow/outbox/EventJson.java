@@ -42,6 +42,11 @@ public final class EventJson {
         } catch (IllegalArgumentException e) {
             throw new UnreadableEventException("eventId is not a UUID: " + event.eventId());
         }
+        try {
+            java.time.Instant.parse(event.occurredAt() == null ? "" : event.occurredAt());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new UnreadableEventException("occurredAt is not an ISO-8601 instant: " + event.occurredAt());
+        }
         if (event.schemaVersion() != Event.SCHEMA_VERSION) {
             throw new UnreadableEventException("unsupported schemaVersion " + event.schemaVersion());
         }

@@ -6,11 +6,13 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * One service's outbox table. Events are appended in the caller's transaction, so they exist if
- * and only if the state change that produced them committed; the {@link OutboxRelay} is woken
- * once that transaction has committed.
+ * and only if the state change that produced them committed; once that transaction has committed
+ * they are handed to the {@link OutboxRelay} in memory.
  */
 public final class Outbox {
 
@@ -18,7 +20,7 @@ public final class Outbox {
     private final String table;
     private final JdbcTemplate jdbc;
     private final Dialect dialect;
-    private volatile Runnable onCommit = () -> { };
+    private volatile Consumer<List<OutboxRow>> onCommit = rows -> { };
 
     public Outbox(String service, JdbcTemplate jdbc, Dialect dialect) {
         this.service = service;
@@ -29,14 +31,31 @@ public final class Outbox {
 
     /** Must be called inside a transaction. */
     public void append(Event event) {
-        jdbc.update("INSERT INTO " + table + " (event_id, event_type, order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                event.eventId(), event.type(), event.orderId(), EventJson.write(event), Timestamp.from(Instant.now()));
-        Runnable wake = onCommit;
-        Transactions.afterCommit(wake);
+        appendAll(List.of(event));
     }
 
-    void onCommit(Runnable wake) {
-        this.onCommit = wake;
+    /** Appends the events in one JDBC batch; must be called inside a transaction. */
+    public void appendAll(List<Event> events) {
+        if (events.isEmpty()) {
+            return;
+        }
+        Timestamp now = Timestamp.from(Instant.now());
+        List<OutboxRow> rows = events.stream().map(e -> new OutboxRow(0, e.eventId(), e.type(), e.orderId(), EventJson.write(e))).toList();
+        jdbc.batchUpdate("INSERT INTO " + table + " (event_id, event_type, order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                rows, rows.size(), (ps, row) -> {
+                    ps.setString(1, row.eventId());
+                    ps.setString(2, row.eventType());
+                    ps.setString(3, row.orderId());
+                    ps.setString(4, row.payload());
+                    ps.setTimestamp(5, now);
+                });
+        // the relay publishes them from memory once (and only if) this transaction commits
+        Consumer<List<OutboxRow>> handOver = onCommit;
+        Transactions.afterCommit(() -> handOver.accept(rows));
+    }
+
+    void onCommit(Consumer<List<OutboxRow>> handOver) {
+        this.onCommit = handOver;
     }
 
     public String service() {

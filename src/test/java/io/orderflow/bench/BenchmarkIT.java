@@ -33,17 +33,20 @@ class BenchmarkIT {
     void should_measure_the_embedded_defaults_and_write_every_figure() throws Exception {
         JsonNode r = bench("h2.json", "--orders=" + ORDERS, "--warmup=50", "--rates=20", "--rate-seconds=2", "--relay-events=300");
 
-        assertThat(r.at("/ceiling/dbCommitsPerSecond").asDouble()).isPositive();
+        assertThat(r.at("/ceiling/dbOrdersPerSecond").asDouble()).isPositive();
+        assertThat(r.at("/ceiling/flowOrdersPerSecond").asDouble()).isPositive();
         assertThat(r.at("/ceiling/brokerMessagesPerSecond").asDouble()).isPositive();
         assertThat(r.at("/ceiling/diskSyncMs/p99").asDouble()).isPositive();
         assertThat(r.at("/endToEnd/ordersPerSecond").asDouble()).isPositive();
         // orders.in, OrderPlaced to stock, the decision to email and to order, CustomerNotified to order
         assertThat(r.at("/endToEnd/messagesPerOrder").asDouble()).isCloseTo(5.0, within(0.1));
-        assertThat(r.at("/endToEnd/commitsPerOrder").asDouble()).isBetween(5.0, 15.0);
+        // batches: well under one commit an order when orders arrive together, never more than the stages
+        assertThat(r.at("/endToEnd/commitsPerOrder").asDouble()).isPositive().isLessThan(10.0);
         JsonNode latency = r.at("/endToEnd/latencyMs/20");
         assertThat(latency.get("p50").asDouble()).isPositive().isLessThanOrEqualTo(latency.get("p99").asDouble());
         assertThat(latency.get("p99").asDouble()).isLessThanOrEqualTo(latency.get("max").asDouble());
         assertThat(r.at("/relayAlone/eventsPerSecond").asDouble()).isPositive();
+        assertThat(r.at("/relayAlone/scannedEventsPerSecond").asDouble()).isPositive();
         assertThat(r.at("/relayAlone/lagAtHalfRateMs/p99").asDouble()).isPositive();
         assertThat(r.at("/ratio/endToEndOverCeiling").asDouble()).isPositive();
         assertThat(r.at("/peakHeapUsedMb").asInt()).isPositive().isLessThanOrEqualTo(256);

@@ -1,0 +1,205 @@
+package io.orderflow.broker.batch;
+
+import io.orderflow.infra.Failures;
+import jakarta.jms.Connection;
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.MessageConsumer;
+import jakarta.jms.Session;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Takes batches from a queue, each in one transacted JMS session.
+ *
+ * <p>A batch runs through the route as one exchange (body {@code List<Delivery>}, header
+ * {@value #BATCH_SIZE}). If the route succeeds the session commits: the receive and anything the
+ * route sent through {@code jms-batch:} commit together, after the route's own database commit.
+ * If it fails, each message of the batch runs through the route again, alone, in the same session,
+ * with the headers a single JMS message has (JMSMessageID, JMSDestination, JMSXDeliveryCount and its
+ * properties), so the route's error handling treats it as one message: rejected or parked at once
+ * for bad input, retried in place for an outage. If every one succeeds or is handled, the session
+ * commits; if one still fails, it rolls back, and the broker redelivers the batch with each
+ * message's delivery count raised (the messages already applied come back as duplicates, which the
+ * consumers skip).
+ *
+ * <p>A crash anywhere leaves the messages unacknowledged: the broker redelivers them.
+ */
+final class BatchJmsConsumer extends DefaultConsumer {
+
+    static final String BATCH_SIZE = "batchSize";
+    /** Exchange property: the session of the batch, which {@link BatchJmsProducer} sends in. */
+    static final String SESSION = "orderflow.jms-batch.session";
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchJmsConsumer.class);
+
+    private final BatchJmsEndpoint endpoint;
+    private ExecutorService executor;
+    private volatile boolean running;
+
+    BatchJmsConsumer(BatchJmsEndpoint endpoint, Processor processor) {
+        super(endpoint, processor);
+        this.endpoint = endpoint;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        running = true;
+        executor = getEndpoint().getCamelContext().getExecutorServiceManager()
+                .newFixedThreadPool(this, "jms-batch[" + endpoint.getQueue() + "]", endpoint.getConsumers());
+        for (int i = 0; i < endpoint.getConsumers(); i++) {
+            executor.execute(this::poll);
+        }
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        running = false;
+        if (executor != null) {
+            executor.shutdown();
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(executor);
+            executor = null;
+        }
+        super.doStop();
+    }
+
+    private void poll() {
+        long backoff = 0;
+        while (running && isRunAllowed()) {
+            try (Connection connection = endpoint.getComponent().connect()) {
+                Session session = connection.createSession(true, Session.SESSION_TRANSACTED);
+                MessageConsumer consumer = session.createConsumer(session.createQueue(endpoint.getQueue()));
+                connection.start();
+                backoff = 0;
+                while (running && isRunAllowed()) {
+                    List<Message> batch = take(consumer);
+                    if (!batch.isEmpty()) {
+                        process(session, batch);
+                    }
+                }
+            } catch (JMSException | RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                backoff = Math.min(10_000, backoff == 0 ? 500 : backoff * 2);
+                LOG.warn("Consumer of {} lost its broker session ({}); reconnecting in {} ms", endpoint.getQueue(), Failures.reason(e), backoff);
+                pause(backoff);
+            }
+        }
+    }
+
+    /** Waits for a first message, then takes what is already there, up to maxBatch. */
+    private List<Message> take(MessageConsumer consumer) throws JMSException {
+        List<Message> batch = new ArrayList<>();
+        Message first = consumer.receive(endpoint.getReceiveTimeoutMs());
+        if (first == null) {
+            return batch;
+        }
+        batch.add(first);
+        while (batch.size() < endpoint.getMaxBatch()) {
+            Message next = consumer.receiveNoWait();
+            if (next == null) {
+                break;
+            }
+            batch.add(next);
+        }
+        return batch;
+    }
+
+    private void process(Session session, List<Message> messages) throws JMSException {
+        List<Delivery> batch = new ArrayList<>(messages.size());
+        for (Message m : messages) {
+            batch.add(Delivery.of(m));
+        }
+        if (run(session, batch)) {
+            session.commit();
+            return;
+        }
+        if (!running) {
+            // stopping: leave the batch to the broker
+            session.rollback();
+            return;
+        }
+        // the batch failed: once more, one message per exchange, so only the culprit is rejected or parked
+        boolean allDone = true;
+        for (Delivery one : batch) {
+            if (!run(session, List.of(one))) {
+                allDone = false;
+            }
+        }
+        if (allDone) {
+            session.commit();
+        } else {
+            session.rollback();
+        }
+    }
+
+    /** Runs the route on the messages; true if it succeeded or handled its failure. */
+    private boolean run(Session session, List<Delivery> batch) {
+        Exchange exchange = createExchange(false);
+        try {
+            exchange.setProperty(SESSION, session);
+            exchange.getIn().setBody(batch);
+            exchange.getIn().setHeader(BATCH_SIZE, batch.size());
+            if (batch.size() == 1) {
+                copyHeaders(batch.get(0), exchange);
+            }
+            getProcessor().process(exchange);
+            if (exchange.getException() != null) {
+                if (batch.size() > 1) {
+                    LOG.debug("Batch of {} from {} failed ({}); running its messages one by one", batch.size(), endpoint.getQueue(),
+                            Failures.reason(exchange.getException()));
+                } else {
+                    getExceptionHandler().handleException("Message " + batch.get(0).messageId() + " from " + endpoint.getQueue()
+                            + " failed; the broker will deliver it again", exchange, exchange.getException());
+                }
+                return false;
+            }
+            return true;
+        } catch (Exception e) {
+            getExceptionHandler().handleException("Processing a batch from " + endpoint.getQueue() + " failed", exchange, e);
+            return false;
+        } finally {
+            releaseExchange(exchange, false);
+        }
+    }
+
+    private void copyHeaders(Delivery delivery, Exchange exchange) {
+        Message m = delivery.message();
+        exchange.getIn().setHeader("JMSMessageID", delivery.messageId());
+        exchange.getIn().setHeader("JMSDestination", endpoint.getQueue());
+        exchange.getIn().setHeader("JMSXDeliveryCount", delivery.deliveryCount());
+        try {
+            for (Enumeration<?> names = m.getPropertyNames(); names.hasMoreElements(); ) {
+                String name = (String) names.nextElement();
+                if (!name.startsWith("_AMQ") && !name.equals("JMSXDeliveryCount")) {
+                    exchange.getIn().setHeader(name, m.getObjectProperty(name));
+                }
+            }
+        } catch (JMSException e) {
+            LOG.debug("Could not read the properties of {}", delivery.messageId(), e);
+        }
+    }
+
+    private void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package io.orderflow.broker.batch;
+
+import jakarta.jms.JMSException;
+import jakarta.jms.Message;
+import jakarta.jms.TextMessage;
+
+/**
+ * One message of a batch taken by a {@code jms-batch:} consumer: the received JMS message, with
+ * what its handlers read of it. Its delivery count is the broker's (JMSXDeliveryCount).
+ */
+public record Delivery(Message message, String messageId, String text, int deliveryCount) {
+
+    static Delivery of(Message message) throws JMSException {
+        int count = message.propertyExists("JMSXDeliveryCount") ? message.getIntProperty("JMSXDeliveryCount") : 1;
+        String text = message instanceof TextMessage t ? t.getText() : null;
+        return new Delivery(message, message.getJMSMessageID(), text, count);
+    }
+
+    /** A string property of the message, or null. */
+    public String property(String name) {
+        try {
+            return message.getStringProperty(name);
+        } catch (JMSException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.orderflow.outbox;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A service's record of the events it processed (a table with the event id as its primary key),
+ * written in the same transaction as what the events change. An event already recorded inserts
+ * nothing, and that is how a duplicate is recognised: by the database, not by a prior look-up.
+ */
+public final class ProcessedEvents {
+
+    private final JdbcTemplate jdbc;
+    private final String insert;
+
+    public ProcessedEvents(JdbcTemplate jdbc, String table) {
+        this.jdbc = jdbc;
+        this.insert = "INSERT INTO " + table + " (event_id, order_id, processed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+    }
+
+    /** Records the events in one JDBC batch; returns the ids of those recorded before (duplicates). */
+    public Set<String> record(List<Event> events) {
+        Timestamp now = Timestamp.from(Instant.now());
+        int[][] counts = jdbc.batchUpdate(insert, events, events.size(), (ps, e) -> {
+            ps.setString(1, e.eventId());
+            ps.setString(2, e.orderId());
+            ps.setTimestamp(3, now);
+        });
+        return skipped(events, counts[0]);
+    }
+
+    /** The ids of the events whose insert changed nothing. */
+    static Set<String> skipped(List<Event> events, int[] counts) {
+        Set<String> skipped = new HashSet<>();
+        for (int i = 0; i < events.size(); i++) {
+            if (counts[i] == 0) {
+                skipped.add(events.get(i).eventId());
+            }
+        }
+        return skipped;
+    }
+}
