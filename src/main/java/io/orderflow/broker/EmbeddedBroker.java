@@ -32,6 +32,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     public static final String DEAD_LETTER = "orderflow.dead-letter";
     public static final String EXPIRED = "orderflow.expired";
     static final int JOURNAL_BUFFER_TIMEOUT_NS = 500_000;
+    static final int ID_CACHE_SIZE = 100_000;
 
     private final EmbeddedActiveMQ broker = new EmbeddedActiveMQ();
 
@@ -54,6 +55,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.setLargeMessagesDirectory(dir.resolve("large-messages").toString());
         config.setNodeManagerLockDirectory(dir.resolve("lock").toString());
         config.setJMXManagementEnabled(false);
+        // the relays' duplicate detection must remember every event published but not yet marked
+        // published (a few thousand at most) and more: 100,000 ids per address, about 10 MB
+        config.setIDCacheSize(ID_CACHE_SIZE);
         config.setGracefulShutdownEnabled(true);
         config.setGracefulShutdownTimeout(10_000);
         try {

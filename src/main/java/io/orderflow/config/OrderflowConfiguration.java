@@ -45,6 +45,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Wires orderflow: database and schema, broker and its topology, the JMS component, each
@@ -163,10 +165,11 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         // several senders, each sending one notification per transaction: a slow mail server
         // delays each send, not the whole queue (each takes the next due row, skipping locked ones)
         List<NotificationSender> senders = new ArrayList<>();
+        Set<String> claims = ConcurrentHashMap.newKeySet();
         for (int i = 1; i <= settings.getInt("orderflow.mail.concurrency"); i++) {
             senders.add(new NotificationSender("notification-sender-" + i, db.jdbc(), db.transactions(), db.dialect(), emailOutbox,
                     sink, settings.getLong("orderflow.mail.retry-initial-delay-ms"), settings.getLong("orderflow.mail.retry-max-delay-ms"),
-                    settings.getInt("orderflow.mail.batch-size"), poll, meters, outages));
+                    settings.getInt("orderflow.mail.batch-size"), claims, poll, meters, outages));
         }
         registry.bind("notificationRecorder", new EventConsumer("email", db.transactions(), consumerMetrics,
                 new NotificationRecorder(db.jdbc(), () -> senders.forEach(NotificationSender::wake))));

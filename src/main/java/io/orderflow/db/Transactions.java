@@ -64,6 +64,20 @@ public final class Transactions {
         });
     }
 
+    /** Runs the action once the current transaction has ended, committed or rolled back (at once if there is none). */
+    public static void afterCompletion(Runnable action) {
+        if (!TransactionSynchronizationManager.isSynchronizationActive()) {
+            action.run();
+            return;
+        }
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCompletion(int status) {
+                action.run();
+            }
+        });
+    }
+
     /** Runs the action once the current transaction has committed (at once if there is none). */
     public static void afterCommit(Runnable action) {
         if (!TransactionSynchronizationManager.isSynchronizationActive()) {

@@ -22,10 +22,12 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Sends recorded notifications, a batch per transaction: lock the due notifications (skipping
- * those another sender holds), send each, mark those sent and emit their CustomerNotified, commit.
+ * Sends recorded notifications, a batch per transaction: take the due notifications (claimed in
+ * memory against the process's other senders, and on PostgreSQL locked against other processes'),
+ * send each, mark those sent and emit their CustomerNotified, commit.
  * A slow mail server holds up one sender's batch, not the others. A send that fails is retried later with a growing,
  * capped delay; the notification waits in the database meanwhile and nothing is rolled back.
  *
@@ -44,12 +46,13 @@ public final class NotificationSender extends Worker {
     private final long initialDelayMs;
     private final long maxDelayMs;
     private final int batchSize;
+    private final Set<String> claims;
     private final Counter sent;
     private final Counter failed;
 
     public NotificationSender(String name, JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox,
-                              MailSink sink, long initialDelayMs, long maxDelayMs, int batchSize, long pollIntervalMs,
-                              MeterRegistry meters, OutageLog outages) {
+                              MailSink sink, long initialDelayMs, long maxDelayMs, int batchSize, Set<String> claims,
+                              long pollIntervalMs, MeterRegistry meters, OutageLog outages) {
         super(name, pollIntervalMs, 10_000, outages);
         this.jdbc = jdbc;
         this.transactions = transactions;
@@ -59,6 +62,7 @@ public final class NotificationSender extends Worker {
         this.initialDelayMs = initialDelayMs;
         this.maxDelayMs = maxDelayMs;
         this.batchSize = batchSize;
+        this.claims = claims;
         this.sent = Counter.builder("orderflow.notifications.sent").register(meters);
         this.failed = Counter.builder("orderflow.notifications.failed")
                 .description("Failed attempts to send a notification (retried)").register(meters);
@@ -72,15 +76,22 @@ public final class NotificationSender extends Worker {
     /** Sends up to one batch of due notifications in one transaction; true if there may be more. */
     private boolean sendDue() {
         Timestamp now = Timestamp.from(Instant.now());
-        List<Due> due = jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
+        List<Due> due = new ArrayList<>(batchSize);
+        for (Due d : jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
                 new Notification(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)),
-                rs.getInt(7)), now, batchSize);
+                rs.getInt(7)), now, 2 * batchSize)) {
+            // the senders of this process divide the rows among themselves: a claim lasts until the transaction ends
+            if (due.size() < batchSize && claims.add(d.notification().orderId())) {
+                due.add(d);
+                Transactions.afterCompletion(() -> claims.remove(d.notification().orderId()));
+            }
+        }
         if (due.isEmpty()) {
             return false;
         }
-        // H2 can hand back the version its sub-select read before another sender committed the row
-        // (its FOR UPDATE does not re-check the sub-select): read the rows again, now that this
-        // transaction holds their locks, and leave any another sender got to first
+        // read the rows again, now that this sender holds them: another sender may have sent one
+        // and released it since the query's read (on H2 also under FOR UPDATE, which does not
+        // re-check); leave those whose status or attempt count changed
         Map<String, Integer> pending = new HashMap<>();
         jdbc.query("SELECT order_id, attempts FROM email_notification WHERE status = 'PENDING' AND order_id IN ("
                         + String.join(", ", Collections.nCopies(due.size(), "?")) + ")",

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,8 +26,9 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li><b>Handed over</b>: once a transaction that appended events has committed, the
  *       {@link Outbox} hands them to the relay in memory. The relay publishes what it was handed in
- *       batches, one broker transaction each, with no database transaction open, and marks them
- *       published afterwards, many batches in one database transaction, off the publish path.</li>
+ *       batches, one broker transaction each, with no database transaction open; a marker thread
+ *       marks them published afterwards, up to {@link #MARK_EVERY} rows per database transaction,
+ *       off the publish path.</li>
  *   <li><b>Scanned</b>: rows the handed-over path did not cover (left by a crash, committed by
  *       another process, dropped from a full hand-over queue, or whose publish failed) are found by
  *       a scan at the poll interval: in one database transaction it locks the oldest pending rows
@@ -37,9 +39,10 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * A crash after a broker commit and before the rows are marked leaves them pending; the scan sends
- * them again and the broker drops them by their duplicate-detection id (the event id). At most
- * {@link #MARK_EVERY} plus one batch of events are published but not yet marked at any time, well
- * inside the broker's duplicate-id cache.
+ * them again and the broker drops them by their duplicate-detection id (the event id). The marker
+ * keeps up within a transaction or two, so the events published but not yet marked are a few
+ * thousand at most, well inside the broker's duplicate-id cache (100,000 ids on the embedded
+ * broker; see README for an external one).
  */
 public final class OutboxRelay extends Worker {
 
@@ -56,7 +59,9 @@ public final class OutboxRelay extends Worker {
     private final Counter overflow;
     private final Timer lag;
     private final BlockingQueue<Handed> handed = new ArrayBlockingQueue<>(QUEUE);
-    private final List<String> toMark = new ArrayList<>();
+    private final BlockingQueue<String> toMark = new LinkedBlockingQueue<>();
+    private Thread marker;
+    private volatile boolean marking;
     private final long startedAt = System.currentTimeMillis();
     private long lastScan;
     private boolean scanFull;
@@ -101,9 +106,6 @@ public final class OutboxRelay extends Worker {
     protected boolean workOnce() throws JMSException {
         boolean more = publishHanded();
         long now = System.currentTimeMillis();
-        if (!toMark.isEmpty() && (toMark.size() >= MARK_EVERY || !more)) {
-            mark();
-        }
         // at the poll interval, or at once while the last scan found a full batch (a backlog)
         if (scanFull || now - lastScan >= pollIntervalMs) {
             lastScan = now;
@@ -146,15 +148,58 @@ public final class OutboxRelay extends Worker {
         return !handed.isEmpty();
     }
 
-    /** Marks what was published by the handed-over path, in one database transaction. */
-    private void mark() {
+    /**
+     * The marker thread: marks what the handed-over path published, up to {@value #MARK_EVERY} rows
+     * per database transaction, so marking never holds up a publish. A failed mark is retried; rows
+     * left unmarked by a crash are sent again by the scan and dropped by the broker.
+     */
+    private void markLoop() {
+        List<String> ids = new ArrayList<>(MARK_EVERY);
+        long backoff = 0;
+        while (marking || !toMark.isEmpty() || !ids.isEmpty()) {
+            try {
+                if (ids.isEmpty()) {
+                    String first = toMark.poll(200, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    ids.add(first);
+                    // gather what a short while brings, so that a steady trickle is marked in batches too
+                    long until = System.nanoTime() + 50_000_000L;
+                    while (ids.size() < MARK_EVERY && System.nanoTime() < until) {
+                        String next = toMark.poll(5, TimeUnit.MILLISECONDS);
+                        if (next != null) {
+                            ids.add(next);
+                            toMark.drainTo(ids, MARK_EVERY - ids.size());
+                        }
+                    }
+                }
+                mark(ids);
+                ids.clear();
+                backoff = 0;
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (!marking) {
+                    return;
+                }
+                backoff = Math.min(10_000, backoff == 0 ? 500 : backoff * 2);
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException stop) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void mark(List<String> ids) {
         Timestamp now = Timestamp.from(Instant.now());
         transactions.inTransaction(() -> outbox.jdbc().batchUpdate("UPDATE " + outbox.table()
-                + " SET published_at = ? WHERE event_id = ? AND published_at IS NULL", toMark, toMark.size(), (ps, id) -> {
+                + " SET published_at = ? WHERE event_id = ? AND published_at IS NULL", ids, ids.size(), (ps, id) -> {
                     ps.setTimestamp(1, now);
                     ps.setString(2, id);
                 }));
-        toMark.clear();
     }
 
     /** Publishes up to one batch of every pending row, whatever its age; returns how many (tests and the benchmark). */
@@ -165,9 +210,12 @@ public final class OutboxRelay extends Worker {
     /** Publishes up to one batch of pending rows created before the horizon; returns how many. */
     private int scan(long horizonMillis) {
         int n = transactions.inTransaction(() -> {
+            // selected by state alone (the fast form on both databases), then by age: a younger row is
+            // left to the hand-over path that is publishing it
             List<OutboxRow> rows = outbox.jdbc().query(outbox.dialect().pendingOutboxRows(outbox.table()),
-                    (rs, i) -> new OutboxRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)),
-                    new Timestamp(horizonMillis), batchSize);
+                    (rs, i) -> rs.getTimestamp(6).getTime() < horizonMillis
+                            ? new OutboxRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)) : null,
+                    batchSize).stream().filter(java.util.Objects::nonNull).toList();
             if (rows.isEmpty()) {
                 return 0;
             }
@@ -212,15 +260,22 @@ public final class OutboxRelay extends Worker {
     }
 
     @Override
+    protected void doStart() {
+        marking = true;
+        marker = new Thread(this::markLoop, "outbox-marker-" + outbox.service());
+        marker.setDaemon(true);
+        marker.start();
+        super.doStart();
+    }
+
+    @Override
     protected void doStop() throws InterruptedException {
         super.doStop();
         publisher.close();
-        if (!toMark.isEmpty()) {
-            try {
-                mark();
-            } catch (RuntimeException e) {
-                // left pending: the scan sends them again after a restart and the broker drops them
-            }
+        // the marker marks what was published, then ends; what it cannot mark the scan sends again after a restart
+        marking = false;
+        if (marker != null) {
+            marker.join(10_000);
         }
     }
 
