@@ -35,7 +35,6 @@ import io.orderflow.stock.StockReservation;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
-import org.apache.camel.component.jms.JmsComponent;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
@@ -126,12 +125,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
             connectionFactory.setRetryIntervalMultiplier(2.0);
             connectionFactory.setMaxRetryInterval(10_000);
         }
-        JmsComponent jms = JmsComponent.jmsComponent(connectionFactory);
-        if (!brokerUser.isEmpty()) {
-            jms.getConfiguration().setUsername(brokerUser);
-            jms.getConfiguration().setPassword(brokerPassword);
-        }
-        context.addComponent("jms", jms);
+        // built with its connection factory, never from a lone ConnectionFactory bean
         context.addComponent("jms-batch", new BatchJmsComponent(connectionFactory, brokerUser, brokerPassword));
 
         ConsumerMetrics consumerMetrics = new ConsumerMetrics(meters);

@@ -1,8 +1,7 @@
 package io.orderflow.flow;
 
-import jakarta.jms.Connection;
-import jakarta.jms.Session;
 import org.apache.activemq.ActiveMQConnectionFactory;
+import org.apache.camel.component.activemq.ActiveMQComponent;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -21,11 +20,11 @@ class H2FlowTest extends FlowContract {
         String sku = unique("OW");
         stock("sku,quantity\n" + sku + ",1\n");
         String id = unique("OW");
-        ActiveMQConnectionFactory classic = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + brokerPort);
-        try (Connection connection = classic.createConnection();
-             Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
-            session.createProducer(session.createQueue("orders.in")).send(session.createTextMessage(order(id, "ow@example.com", sku, "1")));
-        }
+        // another Camel application, on ActiveMQ Classic's component and client (OpenWire)
+        ActiveMQComponent classic = new ActiveMQComponent();
+        classic.setConnectionFactory(new ActiveMQConnectionFactory("tcp://127.0.0.1:" + brokerPort));
+        context.addComponent("classic", classic);
+        template.sendBody("classic:queue:orders.in", order(id, "ow@example.com", sku, "1"));
         awaitStatus(id, "CONFIRMED");
         assertThat(awaitEmail(id, "confirmation")).contains("To: ow@example.com");
     }

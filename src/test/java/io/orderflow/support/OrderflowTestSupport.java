@@ -3,6 +3,8 @@ package io.orderflow.support;
 import io.orderflow.config.OrderflowConfiguration;
 import io.orderflow.config.Preflight;
 import io.orderflow.config.Settings;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.apache.camel.component.jms.JmsComponent;
 import org.apache.camel.main.MainConfigurationProperties;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.test.junit5.CamelContextConfiguration;
@@ -90,6 +92,8 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
     protected void bindToRegistry(Registry registry) throws Exception {
         settings();
         registry.bind("metricsRegistry", configuration.meters());
+        // the tests' own client of the embedded broker, in process
+        registry.bind("jms", JmsComponent.jmsComponent(new ActiveMQConnectionFactory("vm://0")));
     }
 
     @AfterAll
