@@ -62,7 +62,9 @@ public final class Benchmark {
             Map.entry("db", "h2"), Map.entry("pg-url", "jdbc:postgresql://127.0.0.1:5432/"), Map.entry("pg-user", "postgres"),
             Map.entry("pg-password", ""), Map.entry("orders", "2000"), Map.entry("warmup", "3000"), Map.entry("rates", "50,100"),
             Map.entry("rate-seconds", "10"), Map.entry("relay-events", "20000"), Map.entry("concurrency", "4"),
-            Map.entry("processes", "1"), Map.entry("out", "")));
+            Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("out", "")));
+    /** Orders spread over this many SKUs (--skus): 1 puts every reservation on one hot row. */
+    private static int skus = 1;
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final Path work;
     private final HeapSampler heap = new HeapSampler();
@@ -73,7 +75,7 @@ public final class Benchmark {
             if (!a.startsWith("--") || !a.contains("=") || !options.containsKey(a.substring(2, a.indexOf('=')))) {
                 throw new IllegalArgumentException("unknown option " + a + "; options: --db=h2|postgres --pg-url= --pg-user= "
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
-                        + "--out=file.json");
+                        + "--skus=N --out=file.json");
             }
             options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
         }
@@ -110,6 +112,8 @@ public final class Benchmark {
         if (opt("processes") != 1 && (opt("processes") != 2 || !db.equals("postgres"))) {
             throw new IllegalArgumentException("--processes=2 needs --db=postgres (an H2 file is one process's); only 1 or 2");
         }
+        skus = opt("skus");
+        results.put("skus", skus);
         heap.start();
         long cpuStart = cpuNanos();
         long wallStart = System.nanoTime();
@@ -343,6 +347,20 @@ public final class Benchmark {
                             rate, opt("rate-seconds"), p.get("p50"), p.get("p95"), p.get("p99"), p.get("max"));
                 }
                 e2e.put("latencyMs", latency);
+
+                // what the data folder holds after every order of this instance (warm-up, saturation, rates)
+                long orders = db.jdbc().queryForObject("SELECT COUNT(*) FROM orders", Long.class);
+                long dataBytes = size(settings.dataDir());
+                long dbBytes = settings.isPostgres() ? 0 : size(settings.dataDir().resolve("db"));
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("orders", orders);
+                data.put("dataDirMbPer10000Orders", Percentiles.round(dataBytes / 1048576.0 / orders * 10_000));
+                data.put("databaseMbPer10000Orders", Percentiles.round(dbBytes / 1048576.0 / orders * 10_000));
+                e2e.put("dataDir", data);
+                say("      data folder: %,.1f MB per 10,000 orders (%s%,d orders, full history kept)",
+                        dataBytes / 1048576.0 / orders * 10_000,
+                        settings.isPostgres() ? "broker journal and mail only, the database is the server's; " : "of which the H2 file "
+                                + String.format("%,.1f MB; ", dbBytes / 1048576.0 / orders * 10_000), orders);
             }
         } finally {
             main.stop();
@@ -495,7 +513,8 @@ public final class Benchmark {
         OrderflowConfiguration.camelProperties(settings).forEach(main::addOverrideProperty);
         main.start();
         main.getCamelContext().getRegistry().lookupByNameAndType("stockLevels", StockLevels.class)
-                .apply(Map.of("BENCH-1", 1_000_000_000));
+                .apply(java.util.stream.IntStream.range(1, skus + 1).boxed()
+                        .collect(java.util.stream.Collectors.toMap(i -> "BENCH-" + i, i -> 1_000_000_000)));
         return main;
     }
 
@@ -556,8 +575,9 @@ public final class Benchmark {
     }
 
     private static String order(String id) {
+        int sku = 1 + Math.floorMod(id.hashCode(), skus);
         return "{\"orderId\":\"" + id + "\",\"customer\":{\"name\":\"Bench Mark\",\"email\":\"bench@example.com\"},"
-                + "\"lines\":[{\"sku\":\"BENCH-1\",\"quantity\":1}]}";
+                + "\"lines\":[{\"sku\":\"BENCH-" + sku + "\",\"quantity\":1}]}";
     }
 
     private interface Check {
@@ -603,6 +623,15 @@ public final class Benchmark {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
+        }
+    }
+
+    private static long size(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
         }
     }
 

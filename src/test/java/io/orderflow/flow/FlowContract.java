@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -431,6 +433,46 @@ abstract class FlowContract extends OrderflowTestSupport {
         assertThat(parked.getIn().getHeader("deliveryAttempts", Integer.class))
                 .isEqualTo(Integer.parseInt(settings.get("orderflow.retry.max-attempts")));
         assertThat(stockOf(sku)).containsExactly(100, 1);
+    }
+
+    @Test
+    void should_park_the_one_unreadable_event_of_a_batch_of_a_hundred_and_apply_the_other_ninety_nine() throws Exception {
+        String sku = unique("BATCH");
+        stock("sku,quantity\n" + sku + ",1000\n");
+        // held back, so that the stock service finds all hundred waiting and takes them as one batch
+        context.getRouteController().stopRoute("stock-reservation");
+        List<String> orders = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            String id = unique("B" + i);
+            // orders the order service knows, as if placed through it, so their decisions apply there too
+            jdbc().update("INSERT INTO orders (order_id, customer_email, content, source, status, placed_at) "
+                    + "VALUES (?, 'b@example.com', '{}', 'test', 'PLACED', CURRENT_TIMESTAMP)", id);
+            Map<String, Object> headers = new HashMap<>();
+            headers.put("eventType", Event.ORDER_PLACED);
+            headers.put("orderId", id);
+            headers.put("JMSXGroupID", id);
+            String body = i == 50 ? "{not json" : event(Event.ORDER_PLACED, id, "2026-01-01T00:00:00Z",
+                    "{\"customer\":{\"email\":\"b@example.com\"},\"lines\":[{\"sku\":\"" + sku + "\",\"quantity\":1}]}");
+            template.sendBodyAndHeaders("jms:topic:orderflow.events", body, headers);
+            if (i != 50) {
+                orders.add(id);
+            }
+        }
+        context.getRouteController().startRoute("stock-reservation");
+
+        Exchange parked = consumer.receive("jms:queue:orderflow.dead-letter", 30_000);
+        assertThat(parked).isNotNull();
+        assertThat(parked.getIn().getBody(String.class)).isEqualTo("{not json");
+        assertThat(parked.getIn().getHeader("failureReason", String.class)).contains("not valid JSON");
+        await().atMost(TIMEOUT).until(() -> count("SELECT COUNT(*) FROM stock_reservation WHERE sku = ?", sku) == 99);
+        for (String id : orders) {
+            assertThat(count("SELECT COUNT(*) FROM stock_outbox WHERE order_id = ? AND event_type = 'StockReserved'", id)).isEqualTo(1);
+        }
+        assertThat(stockOf(sku)).containsExactly(1000, 99);
+        for (String id : orders) {
+            awaitStatus(id, "CONFIRMED");
+        }
+        assertThat(consumer.receiveNoWait("jms:queue:orderflow.dead-letter")).isNull();
     }
 
     protected double meter(String name, String tag) throws Exception {
