@@ -21,6 +21,7 @@ import io.orderflow.intake.Inboxes;
 import io.orderflow.intake.StableFiles;
 import io.orderflow.observe.ConsumerMetrics;
 import io.orderflow.observe.DependencyHealth;
+import io.orderflow.observe.FlowSummary;
 import io.orderflow.order.OrderFiles;
 import io.orderflow.order.OrderFormat;
 import io.orderflow.order.OrderIntake;
@@ -189,6 +190,9 @@ public final class OrderflowConfiguration implements CamelConfiguration {
                 context.addService(sender, true, false);
             }
         }
+
+        // per-event lines are DEBUG; this says once a minute what the flow did
+        context.addService(new FlowSummary(meters, 60), true, false);
 
         registry.bind("databaseHealth", new DependencyHealth("database", () -> db.jdbc().queryForObject("SELECT 1", Integer.class) == 1));
         EmbeddedBroker embedded = broker;
