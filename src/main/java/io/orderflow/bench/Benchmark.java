@@ -199,8 +199,7 @@ public final class Benchmark {
                 // handed over: writers commit events a hundred per transaction as fast as they can
                 Outbox handedOutbox = new Outbox("order", db.jdbc(), db.dialect());
                 MeterRegistry handedMeters = new SimpleMeterRegistry();
-                OutboxRelay handedRelay = new OutboxRelay(handedOutbox, db.transactions(), cf, "", "", batch, 1000, handedMeters,
-                        new OutageLog(10_000, handedMeters));
+                OutboxRelay handedRelay = relay(handedOutbox, db, cf, batch, handedMeters);
                 Counter handedPublished = handedMeters.get("orderflow.events.published").counter();
                 handedRelay.start();
                 long start = System.nanoTime();
@@ -217,8 +216,7 @@ public final class Benchmark {
                 // lag from commit to broker commit at half that rate, one event per transaction, on a relay of its own
                 Outbox lagOutbox = new Outbox("email", db.jdbc(), db.dialect());
                 MeterRegistry lagMeters = new SimpleMeterRegistry();
-                OutboxRelay lagRelay = new OutboxRelay(lagOutbox, db.transactions(), cf, "", "", batch, 1000, lagMeters,
-                        new OutageLog(10_000, lagMeters));
+                OutboxRelay lagRelay = relay(lagOutbox, db, cf, batch, lagMeters);
                 Counter lagPublished = lagMeters.get("orderflow.events.published").counter();
                 lagRelay.start();
                 double rate = handedRate / 2;
@@ -247,8 +245,7 @@ public final class Benchmark {
                 Outbox scannedOutbox = new Outbox("stock", db.jdbc(), db.dialect());
                 fillOutbox(db, scannedOutbox, "SCANNED-", n, 1000);
                 MeterRegistry scanMeters = new SimpleMeterRegistry();
-                OutboxRelay scanRelay = new OutboxRelay(scannedOutbox, db.transactions(), cf, "", "", batch, 1000, scanMeters,
-                        new OutageLog(10_000, scanMeters));
+                OutboxRelay scanRelay = relay(scannedOutbox, db, cf, batch, scanMeters);
                 Counter scanned = scanMeters.get("orderflow.events.published").counter();
                 long scanStart = System.nanoTime();
                 scanRelay.start();
@@ -263,6 +260,11 @@ public final class Benchmark {
             }
         }
         results.put("relayAlone", r);
+    }
+
+    /** A relay of the outbox on the embedded broker, counting into its own meters. */
+    private static OutboxRelay relay(Outbox outbox, Database db, ActiveMQConnectionFactory cf, int batch, MeterRegistry meters) {
+        return new OutboxRelay(outbox, db.transactions(), cf, "", "", batch, 1000, meters, new OutageLog(10_000, meters));
     }
 
     /** Commits n events to the outbox, perTransaction at a time, from the calling thread. */

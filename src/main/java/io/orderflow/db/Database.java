@@ -3,6 +3,7 @@ package io.orderflow.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.orderflow.config.Settings;
+import io.orderflow.infra.Failures;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +76,7 @@ public final class Database implements AutoCloseable {
                     throw e;
                 }
                 LOG.warn("Database {} not reachable ({}); retrying in {} ms", dataSource.getJdbcUrl(),
-                        DatabaseUnavailable.reason(e), delay);
+                        Failures.reason(e), delay);
                 try {
                     Thread.sleep(delay);
                 } catch (InterruptedException ie) {

@@ -44,11 +44,4 @@ public final class DatabaseUnavailable {
         return false;
     }
 
-    public static String reason(Throwable failure) {
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root.getClass().getSimpleName() + ": " + root.getMessage();
-    }
 }

@@ -1,11 +1,11 @@
 package io.orderflow.order;
 
 import io.orderflow.outbox.Event;
+import io.orderflow.outbox.ProcessedEvents;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -29,12 +29,6 @@ final class OrderTimeline {
                     ps.setTimestamp(4, Timestamp.from(Instant.parse(e.occurredAt())));
                     ps.setTimestamp(5, now);
                 });
-        Set<String> duplicates = new HashSet<>();
-        for (int i = 0; i < events.size(); i++) {
-            if (counts[0][i] == 0) {
-                duplicates.add(events.get(i).eventId());
-            }
-        }
-        return duplicates;
+        return ProcessedEvents.skipped(events, counts[0]);
     }
 }

@@ -34,8 +34,8 @@ public final class ProcessedEvents {
         return skipped(events, counts[0]);
     }
 
-    /** The ids of the events whose insert changed nothing. */
-    static Set<String> skipped(List<Event> events, int[] counts) {
+    /** The ids of the events whose insert changed nothing (by the update counts of a JDBC batch, in the events' order). */
+    public static Set<String> skipped(List<Event> events, int[] counts) {
         Set<String> skipped = new HashSet<>();
         for (int i = 0; i < events.size(); i++) {
             if (counts[i] == 0) {
