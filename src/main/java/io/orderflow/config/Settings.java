@@ -265,11 +265,8 @@ public final class Settings {
         // not a power loss (README, "Guarantees and their limits"). H2CommitImageTest checks it.
         // DB_CLOSE_ON_EXIT=FALSE: orderflow closes the database itself, after its routes stopped.
         // MODE=PostgreSQL: one SQL dialect for both databases (INSERT ... ON CONFLICT DO NOTHING).
-        // RETENTION_TIME=1000: space freed by db/H2Housekeeping is reused after 1 s, not 45 s, so the
-        // file holds about a second of writes beyond its live data (H2CommitImageTest runs with it).
         return "jdbc:h2:file:" + dataDir().resolve("db").resolve("orderflow")
-                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
-                + ";RETENTION_TIME=1000";
+                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
     }
 
     public boolean isPostgres() {

@@ -46,6 +46,12 @@ public final class OrderStatus implements EventConsumer.Handler {
         Set<String> known = new HashSet<>(jdbc.queryForList("SELECT order_id FROM orders WHERE order_id IN ("
                 + String.join(", ", Collections.nCopies(orderIds.size(), "?")) + ")", String.class, orderIds.toArray()));
         for (Event event : events) {
+            // an unknown order parks the event for good: confirm it by its key before saying so
+            if (!known.contains(event.orderId()) && recorded(event.orderId())) {
+                LOG.warn("Order {} was missing from the batch's look-up but is recorded; applying {} {}", event.orderId(),
+                        event.type(), event.eventId());
+                known.add(event.orderId());
+            }
             if (!known.contains(event.orderId())) {
                 throw new UnreadableEventException(event.type() + " " + event.eventId() + " is about order " + event.orderId()
                         + ", which this order service never recorded");
@@ -85,6 +91,11 @@ public final class OrderStatus implements EventConsumer.Handler {
         jdbc.batchUpdate("UPDATE orders SET notified_at = ?, notification_message_id = ? WHERE order_id = ? AND notified_at IS NULL",
                 notified);
         return duplicates;
+    }
+
+    private boolean recorded(String orderId) {
+        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE order_id = ?", Integer.class, orderId);
+        return n != null && n > 0;
     }
 
     static String outOfStockReason(JsonNode data) {
