@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.orderflow.infra.OutageLog;
 import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
 import io.orderflow.check.InvariantCheck;
@@ -16,7 +15,7 @@ import io.orderflow.db.Database;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
 import io.orderflow.outbox.Outbox;
-import io.orderflow.outbox.OutboxRelay;
+import io.orderflow.outbox.StandaloneRelay;
 import io.orderflow.stock.StockLevels;
 import jakarta.jms.Connection;
 import jakarta.jms.DeliveryMode;
@@ -199,9 +198,8 @@ public final class Benchmark {
                 // handed over: writers commit events a hundred per transaction as fast as they can
                 Outbox handedOutbox = new Outbox("order", db.jdbc(), db.dialect());
                 MeterRegistry handedMeters = new SimpleMeterRegistry();
-                OutboxRelay handedRelay = relay(handedOutbox, db, cf, batch, handedMeters);
+                StandaloneRelay handedRelay = new StandaloneRelay(handedOutbox, db.transactions(), cf, batch, 1000, handedMeters).start();
                 Counter handedPublished = handedMeters.get("orderflow.events.published").counter();
-                handedRelay.start();
                 long start = System.nanoTime();
                 fillOutbox(db, handedOutbox, "HANDED-", n, 100);
                 double writeSeconds = (System.nanoTime() - start) / 1e9;
@@ -211,14 +209,13 @@ public final class Benchmark {
                 r.put("writtenEventsPerSecond", Math.round(n / writeSeconds));
                 say("      handed over: %,.0f events/s published (the writers committed %,.0f events/s)", handedRate, n / writeSeconds);
 
-                handedRelay.stop();
+                handedRelay.close();
 
                 // lag from commit to broker commit at half that rate, one event per transaction, on a relay of its own
                 Outbox lagOutbox = new Outbox("email", db.jdbc(), db.dialect());
                 MeterRegistry lagMeters = new SimpleMeterRegistry();
-                OutboxRelay lagRelay = relay(lagOutbox, db, cf, batch, lagMeters);
+                StandaloneRelay lagRelay = new StandaloneRelay(lagOutbox, db.transactions(), cf, batch, 1000, lagMeters).start();
                 Counter lagPublished = lagMeters.get("orderflow.events.published").counter();
-                lagRelay.start();
                 double rate = handedRate / 2;
                 int count = (int) Math.min(rate * 5, 20_000);
                 long t0 = System.nanoTime();
@@ -230,7 +227,7 @@ public final class Benchmark {
                 }
                 double achieved = count / ((System.nanoTime() - t0) / 1e9);
                 waitFor(() -> lagPublished.count() >= count, "events published", () -> (long) lagPublished.count(), count);
-                lagRelay.stop();
+                lagRelay.close();
                 var snapshot = lagMeters.get("orderflow.outbox.lag").timer().takeSnapshot();
                 Map<String, Double> lag = new LinkedHashMap<>();
                 for (var p : snapshot.percentileValues()) {
@@ -245,13 +242,13 @@ public final class Benchmark {
                 Outbox scannedOutbox = new Outbox("stock", db.jdbc(), db.dialect());
                 fillOutbox(db, scannedOutbox, "SCANNED-", n, 1000);
                 MeterRegistry scanMeters = new SimpleMeterRegistry();
-                OutboxRelay scanRelay = relay(scannedOutbox, db, cf, batch, scanMeters);
+                StandaloneRelay scanRelay = new StandaloneRelay(scannedOutbox, db.transactions(), cf, batch, 1000, scanMeters);
                 Counter scanned = scanMeters.get("orderflow.events.published").counter();
                 long scanStart = System.nanoTime();
                 scanRelay.start();
                 waitFor(() -> scanned.count() >= n, "events published", () -> (long) scanned.count(), n);
                 double scanRate = n / ((System.nanoTime() - scanStart) / 1e9);
-                scanRelay.stop();
+                scanRelay.close();
                 r.put("scannedEventsPerSecond", Math.round(scanRate));
                 r.put("eventsPerSecond", Math.round(handedRate));
                 say("      scanned: %,.0f events/s", scanRate);
@@ -260,11 +257,6 @@ public final class Benchmark {
             }
         }
         results.put("relayAlone", r);
-    }
-
-    /** A relay of the outbox on the embedded broker, counting into its own meters. */
-    private static OutboxRelay relay(Outbox outbox, Database db, ActiveMQConnectionFactory cf, int batch, MeterRegistry meters) {
-        return new OutboxRelay(outbox, db.transactions(), cf, "", "", batch, 1000, meters, new OutageLog(10_000, meters));
     }
 
     /** Commits n events to the outbox, perTransaction at a time, from the calling thread. */

@@ -31,6 +31,7 @@ import io.orderflow.order.OrderView;
 import io.orderflow.outbox.EventConsumer;
 import io.orderflow.outbox.Outbox;
 import io.orderflow.outbox.OutboxRelay;
+import io.orderflow.infra.worker.WorkerComponent;
 import io.orderflow.stock.StockLevels;
 import io.orderflow.stock.StockReservation;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
@@ -41,12 +42,8 @@ import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Wires orderflow: database and schema, broker and its topology, the JMS component, each
@@ -135,7 +132,6 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("failures", new Failures(outages));
         long maxFileSize = settings.getLong("orderflow.orders.max-file-size");
         int batch = settings.getInt("orderflow.outbox.batch-size");
-        long poll = settings.getLong("orderflow.outbox.poll-interval-ms");
 
         // order service
         Outbox orderOutbox = new Outbox("order", db.jdbc(), db.dialect());
@@ -157,17 +153,14 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         // email service
         Outbox emailOutbox = new Outbox("email", db.jdbc(), db.dialect());
         MailSink sink = new MailSink(context.createProducerTemplate(), settings);
-        // several senders, each sending one notification per transaction: a slow mail server
-        // delays each send, not the whole queue (each takes the next due row, skipping locked ones)
-        List<NotificationSender> senders = new ArrayList<>();
-        Set<String> claims = ConcurrentHashMap.newKeySet();
-        for (int i = 1; i <= settings.getInt("orderflow.mail.concurrency"); i++) {
-            senders.add(new NotificationSender("notification-sender-" + i, db.jdbc(), db.transactions(), db.dialect(), emailOutbox,
-                    sink, settings.getLong("orderflow.mail.retry-initial-delay-ms"), settings.getLong("orderflow.mail.retry-max-delay-ms"),
-                    settings.getInt("orderflow.mail.batch-size"), claims, poll, meters, outages));
-        }
+        // the notification-sender route runs it on orderflow.mail.concurrency threads: a slow mail
+        // server delays one thread's batch, not the whole queue
+        NotificationSender sender = new NotificationSender(db.jdbc(), db.transactions(), db.dialect(), emailOutbox, sink,
+                settings.getLong("orderflow.mail.retry-initial-delay-ms"), settings.getLong("orderflow.mail.retry-max-delay-ms"),
+                settings.getInt("orderflow.mail.batch-size"), meters);
+        registry.bind("notificationSender", sender);
         registry.bind("notificationRecorder", new EventConsumer("email", db.transactions(), consumerMetrics,
-                new NotificationRecorder(db.jdbc(), () -> senders.forEach(NotificationSender::wake))));
+                new NotificationRecorder(db.jdbc(), sender::wake)));
 
         registry.bind("inboxes", new Inboxes(Map.of("order-files", orderInbox, "stock-files", stockInbox)));
         registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));
@@ -175,19 +168,16 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("jsonResponse", new JsonResponse());
         registry.bind("invariantCheck", new InvariantCheck(db.jdbc()));
 
-        // each process relays the outboxes of the services it runs
+        // each service's relay, run by its routes in 60-relays.yaml (started where the service runs)
+        context.addComponent("worker", new WorkerComponent(outages));
         for (Outbox outbox : new Outbox[] {orderOutbox, stockOutbox, emailOutbox}) {
+            OutboxRelay relay = new OutboxRelay(outbox, db.transactions(), connectionFactory, brokerUser, brokerPassword, batch, meters);
+            registry.bind(outbox.service() + "Relay", relay);
             if (settings.runs(outbox.service())) {
-                OutboxRelay relay = new OutboxRelay(outbox, db.transactions(), connectionFactory, brokerUser, brokerPassword,
-                        batch, poll, meters, outages);
+                // its marker thread; Camel stops it after the routes
                 context.addService(relay, true, false);
                 Gauge.builder("orderflow.outbox.backlog", outbox, o -> safe(o::backlog)).tag("service", outbox.service())
                         .description("Committed events not yet published").register(meters);
-            }
-        }
-        if (settings.runs("email")) {
-            for (NotificationSender sender : senders) {
-                context.addService(sender, true, false);
             }
         }
 

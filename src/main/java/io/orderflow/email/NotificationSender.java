@@ -5,8 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.orderflow.db.Dialect;
 import io.orderflow.db.Transactions;
 import io.orderflow.infra.FaultPoint;
-import io.orderflow.infra.OutageLog;
-import io.orderflow.infra.Worker;
+import io.orderflow.infra.worker.Wakeable;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
 import io.orderflow.outbox.Outbox;
@@ -23,18 +22,21 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Sends recorded notifications, a batch per transaction: take the due notifications (claimed in
  * memory against the process's other senders, and on PostgreSQL locked against other processes'),
- * send each, mark those sent and emit their CustomerNotified, commit.
- * A slow mail server holds up one sender's batch, not the others. A send that fails is retried later with a growing,
+ * send each, mark those sent and emit their CustomerNotified, commit. It is the step of the
+ * notification-sender worker route (routes/30-email.yaml), which runs it on several threads and is
+ * woken when a notification is recorded. A slow mail server holds up one thread's batch, not the
+ * others. A send that fails is retried later with a growing,
  * capped delay; the notification waits in the database meanwhile and nothing is rolled back.
  *
  * <p>Guarantee: every notification is sent at least once. If the process dies after the mail
  * server accepted it and before the commit, it is sent again, with the same Message-ID.
  */
-public final class NotificationSender extends Worker {
+public final class NotificationSender implements Wakeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(NotificationSender.class);
 
@@ -46,14 +48,14 @@ public final class NotificationSender extends Worker {
     private final long initialDelayMs;
     private final long maxDelayMs;
     private final int batchSize;
-    private final Set<String> claims;
     private final Counter sent;
     private final Counter failed;
 
-    public NotificationSender(String name, JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox,
-                              MailSink sink, long initialDelayMs, long maxDelayMs, int batchSize, Set<String> claims,
-                              long pollIntervalMs, MeterRegistry meters, OutageLog outages) {
-        super(name, pollIntervalMs, 10_000, outages);
+    private final Set<String> claims = ConcurrentHashMap.newKeySet();
+    private volatile Runnable wake = () -> { };
+
+    public NotificationSender(JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox,
+                              MailSink sink, long initialDelayMs, long maxDelayMs, int batchSize, MeterRegistry meters) {
         this.jdbc = jdbc;
         this.transactions = transactions;
         this.dialect = dialect;
@@ -62,25 +64,33 @@ public final class NotificationSender extends Worker {
         this.initialDelayMs = initialDelayMs;
         this.maxDelayMs = maxDelayMs;
         this.batchSize = batchSize;
-        this.claims = claims;
         this.sent = Counter.builder("orderflow.notifications.sent").register(meters);
         this.failed = Counter.builder("orderflow.notifications.failed")
                 .description("Failed attempts to send a notification (retried)").register(meters);
     }
 
     @Override
-    protected boolean workOnce() {
-        return transactions.inTransaction(this::sendDue);
+    public void wakeWith(Runnable wake) {
+        this.wake = wake;
+    }
+
+    /** A notification was recorded: a waiting sender thread goes at once. */
+    public void wake() {
+        wake.run();
     }
 
     /** Sends up to one batch of due notifications in one transaction; true if there may be more. */
-    private boolean sendDue() {
+    public boolean sendDue() {
+        return transactions.inTransaction(this::sendBatch);
+    }
+
+    private boolean sendBatch() {
         Timestamp now = Timestamp.from(Instant.now());
         List<Due> due = new ArrayList<>(batchSize);
         for (Due d : jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
                 new Notification(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)),
                 rs.getInt(7)), now, 2 * batchSize)) {
-            // the senders of this process divide the rows among themselves: a claim lasts until the transaction ends
+            // the sender threads of this process divide the rows among themselves: a claim lasts until the transaction ends
             if (due.size() < batchSize && claims.add(d.notification().orderId())) {
                 due.add(d);
                 Transactions.afterCompletion(() -> claims.remove(d.notification().orderId()));
@@ -141,11 +151,6 @@ public final class NotificationSender extends Worker {
     }
 
     private record Due(Notification notification, int attempts) {
-    }
-
-    @Override
-    protected String describeFailure(Exception failure) {
-        return "cannot process notifications";
     }
 
     /** The failure and its root cause: "Exception reading response" alone does not say the server timed out. */

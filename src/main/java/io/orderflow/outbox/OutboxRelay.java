@@ -3,13 +3,12 @@ package io.orderflow.outbox;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.orderflow.db.DatabaseUnavailable;
 import io.orderflow.db.Transactions;
 import io.orderflow.infra.FaultPoint;
-import io.orderflow.infra.OutageLog;
-import io.orderflow.infra.Worker;
+import io.orderflow.infra.worker.Wakeable;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.JMSException;
+import org.apache.camel.support.service.ServiceSupport;
 
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -21,30 +20,32 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Publishes one service's committed outbox rows to the broker, by two paths.
+ * Publishes one service's committed outbox rows to the broker, by two paths, each the step of a
+ * worker route (routes/60-relays.yaml).
  *
  * <ul>
- *   <li><b>Handed over</b>: once a transaction that appended events has committed, the
- *       {@link Outbox} hands them to the relay in memory. The relay publishes what it was handed in
- *       batches, one broker transaction each, with no database transaction open; a marker thread
- *       marks them published afterwards, up to {@link #MARK_EVERY} rows per database transaction,
- *       off the publish path.</li>
- *   <li><b>Scanned</b>: rows the handed-over path did not cover (left by a crash, committed by
- *       another process, dropped from a full hand-over queue, or whose publish failed) are found by
- *       a scan at the poll interval: in one database transaction it locks the oldest pending rows
- *       (skipping rows another relay holds), publishes them in one broker transaction and marks
- *       them. It takes a row only once it is older than {@link #GRACE_MS} (or older than this
- *       relay's start), and the handed-over path gives up an event before half that age, so the
- *       two do not race for a row. Rows are selected by state, never by a remembered last id.</li>
+ *   <li><b>Handed over</b> ({@link #publishCommitted}): once a transaction that appended events has
+ *       committed, the {@link Outbox} hands them to the relay in memory and wakes its route. The
+ *       route publishes what it was handed in batches, one broker transaction each, with no
+ *       database transaction open; a marker thread marks them published afterwards, up to
+ *       {@link #MARK_EVERY} rows per database transaction, off the publish path.</li>
+ *   <li><b>Scanned</b> ({@link #scanPending}): rows the handed-over path did not cover (left by a
+ *       crash, committed by another process, dropped from a full hand-over queue, or whose publish
+ *       failed) are found by a scan at the poll interval: in one database transaction it locks the
+ *       oldest pending rows (skipping rows another relay holds), publishes them in one broker
+ *       transaction and marks them. It takes a row only once it is older than {@link #GRACE_MS}
+ *       (or older than this relay), and the handed-over path gives up an event before half that
+ *       age, so the two do not race for a row. Rows are selected by state, never by a remembered
+ *       last id.</li>
  * </ul>
  *
  * A crash after a broker commit and before the rows are marked leaves them pending; the scan sends
  * them again and the broker drops them by their duplicate-detection id (the event id). The marker
  * keeps up within a transaction or two, so the events published but not yet marked are a few
  * thousand at most, well inside the broker's duplicate-id cache (100,000 ids on the embedded
- * broker; see README for an external one).
+ * broker; see README for an external one). Each path has a broker connection of its own.
  */
-public final class OutboxRelay extends Worker {
+public final class OutboxRelay extends ServiceSupport implements Wakeable {
 
     static final long GRACE_MS = 10_000;
     static final int MARK_EVERY = 1_000;
@@ -52,33 +53,30 @@ public final class OutboxRelay extends Worker {
 
     private final Outbox outbox;
     private final Transactions transactions;
-    private final EventPublisher publisher;
+    private final EventPublisher handedPublisher;
+    private final EventPublisher scanPublisher;
     private final int batchSize;
-    private final long pollIntervalMs;
     private final Counter published;
     private final Counter overflow;
     private final Timer lag;
     private final BlockingQueue<Handed> handed = new ArrayBlockingQueue<>(QUEUE);
     private final BlockingQueue<String> toMark = new LinkedBlockingQueue<>();
+    private volatile Runnable wake = () -> { };
     private Thread marker;
     private volatile boolean marking;
     private final long startedAt = System.currentTimeMillis();
-    private long lastScan;
-    private boolean scanFull;
 
     /** An event handed over after its commit, with when (wall clock, and nanoTime for its lag). */
     private record Handed(OutboxRow row, long at, long atNanos) {
     }
 
     public OutboxRelay(Outbox outbox, Transactions transactions, ConnectionFactory connectionFactory,
-                       String brokerUser, String brokerPassword, int batchSize, long pollIntervalMs,
-                       MeterRegistry meters, OutageLog outages) {
-        super("outbox-relay-" + outbox.service(), pollIntervalMs, 10_000, outages);
+                       String brokerUser, String brokerPassword, int batchSize, MeterRegistry meters) {
         this.outbox = outbox;
         this.transactions = transactions;
-        this.publisher = new EventPublisher(connectionFactory, brokerUser, brokerPassword);
+        this.handedPublisher = new EventPublisher(connectionFactory, brokerUser, brokerPassword);
+        this.scanPublisher = new EventPublisher(connectionFactory, brokerUser, brokerPassword);
         this.batchSize = batchSize;
-        this.pollIntervalMs = pollIntervalMs;
         this.published = Counter.builder("orderflow.events.published").tag("service", outbox.service())
                 .description("Events published to the broker by the outbox relay").register(meters);
         this.overflow = Counter.builder("orderflow.outbox.handover.overflow").tag("service", outbox.service())
@@ -87,6 +85,15 @@ public final class OutboxRelay extends Worker {
                 .description("From an event's commit to its broker commit, for events handed over in memory")
                 .publishPercentiles(0.5, 0.99).register(meters);
         outbox.onCommit(this::handOver);
+    }
+
+    @Override
+    public void wakeWith(Runnable wake) {
+        this.wake = wake;
+    }
+
+    public String service() {
+        return outbox.service();
     }
 
     /** Called once a transaction that appended these rows has committed. */
@@ -99,24 +106,14 @@ public final class OutboxRelay extends Worker {
                 overflow.increment();
             }
         }
-        wake();
+        wake.run();
     }
 
-    @Override
-    protected boolean workOnce() throws JMSException {
-        boolean more = publishHanded();
-        long now = System.currentTimeMillis();
-        // at the poll interval, or at once while the last scan found a full batch (a backlog)
-        if (scanFull || now - lastScan >= pollIntervalMs) {
-            lastScan = now;
-            scanFull = scan(Math.max(now - GRACE_MS, startedAt)) == batchSize;
-            more |= scanFull;
-        }
-        return more;
-    }
-
-    /** Publishes one batch of what was handed over; true if more is waiting. */
-    private boolean publishHanded() throws JMSException {
+    /**
+     * The handed-over path: publishes one batch of what was handed over, in one broker transaction,
+     * and queues it for marking; true if more is waiting.
+     */
+    public boolean publishCommitted() {
         long tooOld = System.currentTimeMillis() - GRACE_MS / 2;
         List<OutboxRow> batch = new ArrayList<>(batchSize);
         List<Handed> taken = new ArrayList<>(batchSize);
@@ -132,11 +129,12 @@ public final class OutboxRelay extends Worker {
             return false;
         }
         try {
-            publisher.publish(batch);
-        } catch (JMSException e) {
+            handedPublisher.publish(batch);
+        } catch (JMSException | RuntimeException e) {
             // these rows stay pending in the database: the scan publishes them once the broker is back
             handed.clear();
-            throw e;
+            handedPublisher.close();
+            throw new BrokerUnavailableException(e);
         }
         FaultPoint.RELAY_AFTER_SEND.reach();
         long publishedAt = System.nanoTime();
@@ -202,7 +200,16 @@ public final class OutboxRelay extends Worker {
                 }));
     }
 
-    /** Publishes up to one batch of every pending row, whatever its age; returns how many (tests and the benchmark). */
+    /**
+     * The scan path: publishes up to one batch of pending rows old enough to be the scan's; true if
+     * it found a full batch (a backlog: scan again at once).
+     */
+    public boolean scanPending() {
+        long now = System.currentTimeMillis();
+        return scan(Math.max(now - GRACE_MS, startedAt)) == batchSize;
+    }
+
+    /** Publishes up to one batch of every pending row, whatever its age; returns how many (tests). */
     int relayBatch() {
         return scan(System.currentTimeMillis() + 86_400_000L);
     }
@@ -220,11 +227,12 @@ public final class OutboxRelay extends Worker {
                 return 0;
             }
             try {
-                publisher.publish(rows);
-                FaultPoint.RELAY_AFTER_SEND.reach();
-            } catch (JMSException e) {
+                scanPublisher.publish(rows);
+            } catch (JMSException | RuntimeException e) {
+                scanPublisher.close();
                 throw new BrokerUnavailableException(e);
             }
+            FaultPoint.RELAY_AFTER_SEND.reach();
             Timestamp now = Timestamp.from(Instant.now());
             outbox.jdbc().batchUpdate("UPDATE " + outbox.table() + " SET published_at = ? WHERE id = ?", rows, rows.size(),
                     (ps, row) -> {
@@ -238,40 +246,18 @@ public final class OutboxRelay extends Worker {
     }
 
     @Override
-    protected void onFailure() {
-        publisher.close();
-    }
-
-    @Override
-    protected String describeFailure(Exception failure) {
-        boolean broker = failure instanceof JMSException || failure instanceof BrokerUnavailableException
-                || failure.getCause() instanceof BrokerUnavailableException;
-        if (!broker) {
-            // the database failed: asking it for the backlog would only wait out another connection timeout
-            return "cannot publish events, " + (DatabaseUnavailable.isCause(failure) ? "database" : "unexpected failure");
-        }
-        long backlog;
-        try {
-            backlog = outbox.backlog();
-        } catch (RuntimeException e) {
-            backlog = -1;
-        }
-        return "cannot publish events, broker (" + (backlog < 0 ? "backlog unknown" : backlog + " events pending") + ")";
-    }
-
-    @Override
     protected void doStart() {
         marking = true;
         marker = new Thread(this::markLoop, "outbox-marker-" + outbox.service());
         marker.setDaemon(true);
         marker.start();
-        super.doStart();
     }
 
     @Override
     protected void doStop() throws InterruptedException {
-        super.doStop();
-        publisher.close();
+        // its routes have stopped (Camel stops routes before services)
+        handedPublisher.close();
+        scanPublisher.close();
         // the marker marks what was published, then ends; what it cannot mark the scan sends again after a restart
         marking = false;
         if (marker != null) {
@@ -280,7 +266,7 @@ public final class OutboxRelay extends Worker {
     }
 
     static final class BrokerUnavailableException extends RuntimeException {
-        BrokerUnavailableException(JMSException cause) {
+        BrokerUnavailableException(Exception cause) {
             super("broker unavailable: " + cause.getMessage(), cause);
         }
     }

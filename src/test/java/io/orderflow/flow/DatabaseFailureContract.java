@@ -63,7 +63,7 @@ abstract class DatabaseFailureContract extends OrderflowTestSupport {
             }
             // held: retried in place, again and again, and nothing rejected or parked meanwhile
             await().atMost(Duration.ofSeconds(60)).until(() -> retriedInPlace("order-messages") >= 20
-                    && retriedInPlace("outbox-relay-order") + retriedInPlace("stock-reservation") + retriedInPlace("email-notifications")
+                    && retriedInPlace("order-relay-scan") + retriedInPlace("stock-reservation") + retriedInPlace("email-notifications")
                     + retriedInPlace("order-status") >= 3);
             await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10)).until(() ->
                     consumer.receiveNoWait("jms:queue:orders.in.rejected") == null

@@ -6,7 +6,6 @@ import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
 import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
-import io.orderflow.infra.OutageLog;
 import jakarta.jms.Connection;
 import jakarta.jms.Message;
 import jakarta.jms.MessageConsumer;
@@ -47,6 +46,7 @@ abstract class OutboxRelayContract {
     private EmbeddedBroker broker;
     private ActiveMQConnectionFactory cf;
     private Outbox outbox;
+    private StandaloneRelay standalone;
     private OutboxRelay relay;
 
     protected abstract Map<String, String> databaseSettings();
@@ -67,12 +67,13 @@ abstract class OutboxRelayContract {
         cf = new ActiveMQConnectionFactory("vm://0");
         outbox = new Outbox("order", db.jdbc(), db.dialect());
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        relay = new OutboxRelay(outbox, db.transactions(), cf, "", "", 50, 200, meters, new OutageLog(10_000, meters));
+        standalone = new StandaloneRelay(outbox, db.transactions(), cf, 50, 200, meters);
+        relay = standalone.relay();
     }
 
     @AfterEach
     void stop() throws Exception {
-        relay.stop();
+        standalone.close();
         cf.close();
         broker.close();
         db.close();
@@ -107,7 +108,7 @@ abstract class OutboxRelayContract {
 
     @Test
     void should_skip_no_row_when_concurrent_writers_commit_out_of_id_order() throws Exception {
-        relay.start();
+        standalone.start();
         int writers = 6;
         int perWriter = 40;
         Random random = new Random(42);

@@ -1,0 +1,34 @@
+package io.orderflow.routes;
+
+import io.orderflow.support.FlowTestSupport;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** routes/50-api.yaml: the read-only HTTP API. */
+class ApiRoutesTest extends FlowTestSupport {
+
+    @Test
+    void should_serve_an_order_its_stock_and_the_invariants_and_answer_404_for_an_unknown_order() throws Exception {
+        String sku = unique("API");
+        stock("sku,quantity\n" + sku + ",4\n");
+        String id = unique("API");
+        drop("orders", id + ".json", order(id, "api@example.com", sku, "1"));
+        awaitNotified(id);
+
+        HttpResponse<String> order = get("/api/orders/" + id);
+        assertThat(order.statusCode()).isEqualTo(200);
+        assertThat(order.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        assertThat(order.body()).containsPattern("\"status\"\\s*:\\s*\"CONFIRMED\"").contains(id);
+
+        HttpResponse<String> stock = get("/api/stock/" + sku);
+        assertThat(stock.statusCode()).isEqualTo(200);
+        assertThat(stock.body()).containsPattern("\"available\"\\s*:\\s*3\\b");
+
+        assertThat(get("/api/orders/NOPE-" + id).statusCode()).isEqualTo(404);
+        HttpResponse<String> invariants = get("/observe/invariants");
+        assertThat(invariants.statusCode()).isEqualTo(200);
+    }
+}
