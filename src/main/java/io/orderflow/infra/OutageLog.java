@@ -10,16 +10,16 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * Reports failures that are retried in place (see {@link Failures}) without a log storm: while a
- * failure persists, each source (a route or a worker) logs one WARN line per interval with the
+ * failure persists, each source (a route) logs one WARN line per interval with the
  * number of failed attempts and the latest reason, never a stack trace per attempt per thread;
- * one INFO line when a worker works again. Every attempt is counted in
+ * one INFO line when a worker route (infra/worker) works again. Every attempt is counted in
  * {@code orderflow_retries_in_place_total{source}}.
  */
 public final class OutageLog {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutageLog.class);
 
-    /** Longer than any retry delay (the workers' is capped at 10 s): no failure for that long ends an outage. */
+    /** Longer than any retry delay (capped at 10 s): no failure for that long ends an outage. */
     private static final long QUIET_NANOS = 30_000_000_000L;
 
     private final long intervalNanos;
