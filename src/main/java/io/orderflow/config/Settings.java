@@ -260,17 +260,13 @@ public final class Settings {
         if (!url.isEmpty()) {
             return url;
         }
-        // Each commit is written to the file before it returns (H2 otherwise loses the last commits
-        // when the process is killed): db/H2TransactionManager writes it, and H2CommitImageTest checks
-        // it. Written, not fsynced: it survives a kill, not a power loss (README, "Guarantees and
-        // their limits"). WRITE_DELAY=100 keeps H2's background writer, which compacts the file every
-        // 33 ms (WRITE_DELAY=0 would write commits too, but stops it and the file grows without end).
-        // RETENTION_TIME=2000: space the compaction frees is reused after 2 s instead of 45 s, so the
-        // file holds its live data and about 2 s of writes; the cost is on a power loss (README).
+        // WRITE_DELAY=0: each commit is written before it returns (H2 otherwise loses the last
+        // seconds of commits when the process is killed). Written, not fsynced: it survives a kill,
+        // not a power loss (README, "Guarantees and their limits"). H2CommitImageTest checks it.
         // DB_CLOSE_ON_EXIT=FALSE: orderflow closes the database itself, after its routes stopped.
         // MODE=PostgreSQL: one SQL dialect for both databases (INSERT ... ON CONFLICT DO NOTHING).
         return "jdbc:h2:file:" + dataDir().resolve("db").resolve("orderflow")
-                + ";WRITE_DELAY=100;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;RETENTION_TIME=2000";
+                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
     }
 
     public boolean isPostgres() {

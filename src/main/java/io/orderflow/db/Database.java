@@ -30,8 +30,7 @@ public final class Database implements AutoCloseable {
         this.dialect = dialect;
         this.jdbc = new JdbcTemplate(dataSource);
         this.jdbc.setQueryTimeout(statementTimeoutSeconds);
-        DataSourceTransactionManager txManager = dialect == Dialect.H2
-                ? new H2TransactionManager(dataSource) : new DataSourceTransactionManager(dataSource);
+        DataSourceTransactionManager txManager = new DataSourceTransactionManager(dataSource);
         this.transactions = new Transactions(txManager);
     }
 

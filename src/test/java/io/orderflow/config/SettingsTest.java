@@ -72,7 +72,7 @@ class SettingsTest {
 
         assertThat(settings.dbUrl())
                 .startsWith("jdbc:h2:file:" + Path.of("data").toAbsolutePath().normalize().resolve("db").resolve("orderflow"))
-                .contains(";WRITE_DELAY=100");
+                .contains(";WRITE_DELAY=0");
         assertThat(settings.isPostgres()).isFalse();
     }
 
