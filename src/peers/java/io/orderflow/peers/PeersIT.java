@@ -47,6 +47,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -171,10 +172,15 @@ class PeersIT {
     }
 
     /** A peer: commits events (several per transaction, or one) and publishes them its own way. */
-    private interface Peer extends AutoCloseable {
-        String name();
+    private record Peer(String name, Consumer<List<Event>> committer, AutoCloseable resources) implements AutoCloseable {
+        void commit(List<Event> events) {
+            committer.accept(events);
+        }
 
-        void commit(List<Event> events);
+        @Override
+        public void close() throws Exception {
+            resources.close();
+        }
     }
 
     @BeforeAll
@@ -246,22 +252,7 @@ class PeersIT {
     private static Peer orderflow(Database db, ActiveMQConnectionFactory cf) throws Exception {
         Outbox outbox = new Outbox("order", db.jdbc(), db.dialect());
         StandaloneRelay relay = new StandaloneRelay(outbox, db.transactions(), cf, 200, 1000, new SimpleMeterRegistry()).start();
-        return new Peer() {
-            @Override
-            public String name() {
-                return "orderflow";
-            }
-
-            @Override
-            public void commit(List<Event> events) {
-                db.transactions().inTransaction(() -> outbox.appendAll(events));
-            }
-
-            @Override
-            public void close() {
-                relay.close();
-            }
-        };
+        return new Peer("orderflow", events -> db.transactions().inTransaction(() -> outbox.appendAll(events)), relay::close);
     }
 
     private static Peer gruelbox(Database db, ActiveMQConnectionFactory cf) {
@@ -276,28 +267,15 @@ class PeersIT {
                 // the rest waits for a flush() after attemptFrequency (2 minutes)
                 .submitter(Submitter.withExecutor(executor))
                 .build();
-        return new Peer() {
-            @Override
-            public String name() {
-                return "gruelbox";
+        return new Peer("gruelbox", events -> tm.inTransaction(() -> {
+            for (Event e : events) {
+                outbox.schedule(ArtemisPublisher.class).publish(e.eventId(), e.type(), e.orderId(), EventJson.write(e));
             }
-
-            @Override
-            public void commit(List<Event> events) {
-                tm.inTransaction(() -> {
-                    for (Event e : events) {
-                        outbox.schedule(ArtemisPublisher.class).publish(e.eventId(), e.type(), e.orderId(), EventJson.write(e));
-                    }
-                });
-            }
-
-            @Override
-            public void close() throws Exception {
-                executor.shutdown();
-                executor.awaitTermination(10, TimeUnit.SECONDS);
-                publisher.close();
-            }
-        };
+        }), () -> {
+            executor.shutdown();
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+            publisher.close();
+        });
     }
 
     private static List<Event> events(String prefix, int from, int n) {
