@@ -61,6 +61,7 @@ public final class OrderStatus implements EventConsumer.Handler {
         List<Object[]> decisions = new ArrayList<>();
         List<Event> decided = new ArrayList<>();
         List<Object[]> notified = new ArrayList<>();
+        List<Event> notifiedEvents = new ArrayList<>();
         for (Event event : events) {
             if (duplicates.contains(event.eventId())) {
                 continue;
@@ -75,22 +76,42 @@ public final class OrderStatus implements EventConsumer.Handler {
                     decisions.add(new Object[] {"REJECTED", outOfStockReason(event.data()), at, event.orderId()});
                     decided.add(event);
                 }
-                default -> notified.add(new Object[] {at, event.data().path("messageId").asText(), event.orderId()});
+                default -> {
+                    notified.add(new Object[] {at, event.data().path("messageId").asText(), event.orderId()});
+                    notifiedEvents.add(event);
+                }
             }
         }
         int[] changed = jdbc.batchUpdate("UPDATE orders SET status = ?, rejection_reason = ?, decided_at = ? "
                 + "WHERE order_id = ? AND status = 'PLACED'", decisions);
         for (int i = 0; i < changed.length; i++) {
             Event event = decided.get(i);
-            if (changed[i] == 1) {
-                LOG.debug("Order {} is {}", event.orderId(), decisions.get(i)[0]);
-            } else {
+            if (changed[i] == 0) {
+                requireSet(event, "status <> 'PLACED'");
                 LOG.warn("Order {} was decided before; {} {} leaves it as it is", event.orderId(), event.type(), event.eventId());
             }
         }
-        jdbc.batchUpdate("UPDATE orders SET notified_at = ?, notification_message_id = ? WHERE order_id = ? AND notified_at IS NULL",
-                notified);
+        int[] notifiedNow = jdbc.batchUpdate("UPDATE orders SET notified_at = ?, notification_message_id = ? "
+                + "WHERE order_id = ? AND notified_at IS NULL", notified);
+        for (int i = 0; i < notifiedNow.length; i++) {
+            if (notifiedNow[i] == 0) {
+                requireSet(notifiedEvents.get(i), "notified_at IS NOT NULL");
+            }
+        }
         return duplicates;
+    }
+
+    /**
+     * An update that changed nothing is only right if the fact it sets is already there. Otherwise the
+     * event would be recorded as processed with no effect, and its redelivery skipped as a duplicate:
+     * fail the transaction instead, so that the event is retried (as an outage, using up no attempt).
+     */
+    private void requireSet(Event event, String fact) {
+        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE order_id = ? AND " + fact, Integer.class, event.orderId());
+        if (n == null || n == 0) {
+            throw new IllegalStateException(event.type() + " " + event.eventId() + " changed nothing on order " + event.orderId()
+                    + ", which does not have it yet (" + fact + "); the transaction is rolled back and retried");
+        }
     }
 
     private boolean recorded(String orderId) {

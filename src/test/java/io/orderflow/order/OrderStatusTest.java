@@ -1,0 +1,86 @@
+package io.orderflow.order;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.orderflow.config.Settings;
+import io.orderflow.db.Database;
+import io.orderflow.outbox.Event;
+import io.orderflow.outbox.EventJson;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The order service never records an event as processed when its update changed nothing and the
+ * order does not show the fact: a redelivery would otherwise be skipped as a duplicate and the fact
+ * lost for good. Run on a real H2 database; the lost update is injected by a JdbcTemplate that
+ * drops the one statement.
+ */
+class OrderStatusTest {
+
+    @TempDir
+    Path dir;
+
+    private Database db;
+
+    @BeforeEach
+    void open() {
+        db = Database.open(Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", dir.toString())));
+        db.migrate(100);
+        db.jdbc().update("INSERT INTO orders (order_id, customer_email, content, source, status, placed_at) "
+                + "VALUES ('O-1', 'a@example.com', '{}', 'test', 'CONFIRMED', CURRENT_TIMESTAMP)");
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    @Test
+    void should_fail_the_transaction_when_a_notification_changed_nothing_on_an_order_not_yet_notified() {
+        JdbcTemplate losing = new JdbcTemplate(db.dataSource()) {
+            @Override
+            public int[] batchUpdate(String sql, List<Object[]> args) {
+                // the update reaches no row, as a read that misses a committed row would
+                return sql.contains("notified_at = ?") ? new int[args.size()] : super.batchUpdate(sql, args);
+            }
+        };
+        Event notified = notified("O-1");
+
+        assertThatThrownBy(() -> db.transactions().inTransaction(() -> new OrderStatus(losing).apply(List.of(notified))))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("changed nothing on order O-1");
+        // rolled back: the event is not recorded, so its redelivery applies it
+        assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM order_event", Integer.class)).isZero();
+
+        db.transactions().inTransaction(() -> new OrderStatus(db.jdbc()).apply(List.of(notified)));
+        assertThat(db.jdbc().queryForObject("SELECT notification_message_id FROM orders WHERE order_id = 'O-1'", String.class))
+                .isEqualTo("<O-1@test>");
+    }
+
+    @Test
+    void should_accept_a_second_notification_that_changes_nothing_because_the_order_is_notified() {
+        db.transactions().inTransaction(() -> new OrderStatus(db.jdbc()).apply(List.of(notified("O-1"))));
+        Event another = notified("O-1");
+
+        assertThat(db.transactions().inTransaction(() -> new OrderStatus(db.jdbc()).apply(List.of(another)))).isEmpty();
+        assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM order_event", Integer.class)).isEqualTo(2);
+    }
+
+    private static Event notified(String orderId) {
+        ObjectNode data = EventJson.MAPPER.createObjectNode();
+        data.put("kind", "confirmation");
+        data.put("messageId", "<" + orderId + "@test>");
+        data.put("recipient", "a@example.com");
+        return Event.create(Event.CUSTOMER_NOTIFIED, orderId, data);
+    }
+}
