@@ -54,7 +54,7 @@ final class EventPublisher implements AutoCloseable {
             // Artemis rejects the whole transaction when one message is a duplicate, which happens
             // when rows were sent before a crash but not marked published. Resend one per transaction:
             // the duplicates are dropped one by one and the rest get through, so the relay never jams.
-            LOG.info("Broker refused a batch of {} events holding a duplicate; resending one by one", rows.size());
+            int dropped = 0;
             for (OutboxRow row : rows) {
                 producer.send(message(row));
                 try {
@@ -64,10 +64,13 @@ final class EventPublisher implements AutoCloseable {
                     if (!isDuplicate(one)) {
                         throw one;
                     }
-                    LOG.info("Event {} ({} of order {}) was already published; the broker dropped the duplicate",
+                    dropped++;
+                    LOG.debug("Event {} ({} of order {}) was already published; the broker dropped the duplicate",
                             row.eventId(), row.eventType(), row.orderId());
                 }
             }
+            LOG.info("{} of a batch of {} events had been published before (sent again after a restart or a lost "
+                    + "acknowledgement); the broker dropped them and took the rest, one per transaction", dropped, rows.size());
         }
     }
 
