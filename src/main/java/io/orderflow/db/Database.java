@@ -24,9 +24,12 @@ public final class Database implements AutoCloseable {
     private final Dialect dialect;
     private final Transactions transactions;
     private final JdbcTemplate jdbc;
+    private final H2Housekeeping housekeeping;
 
     private Database(HikariDataSource dataSource, Dialect dialect, int statementTimeoutSeconds) {
         this.dataSource = dataSource;
+        // H2 runs no housekeeping of its own under WRITE_DELAY=0 (see H2Housekeeping)
+        this.housekeeping = dataSource.getJdbcUrl().startsWith("jdbc:h2:file:") ? new H2Housekeeping(dataSource) : null;
         this.dialect = dialect;
         this.jdbc = new JdbcTemplate(dataSource);
         this.jdbc.setQueryTimeout(statementTimeoutSeconds);
@@ -103,6 +106,9 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        if (housekeeping != null) {
+            housekeeping.close();
+        }
         dataSource.close();
     }
 }
