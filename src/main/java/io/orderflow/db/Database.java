@@ -24,12 +24,10 @@ public final class Database implements AutoCloseable {
     private final Dialect dialect;
     private final Transactions transactions;
     private final JdbcTemplate jdbc;
-    private final H2Housekeeping housekeeping;
+    private H2Housekeeping housekeeping;
 
     private Database(HikariDataSource dataSource, Dialect dialect, int statementTimeoutSeconds) {
         this.dataSource = dataSource;
-        // H2 runs no housekeeping of its own under WRITE_DELAY=0 (see H2Housekeeping)
-        this.housekeeping = dataSource.getJdbcUrl().startsWith("jdbc:h2:file:") ? new H2Housekeeping(dataSource) : null;
         this.dialect = dialect;
         this.jdbc = new JdbcTemplate(dataSource);
         this.jdbc.setQueryTimeout(statementTimeoutSeconds);
@@ -88,6 +86,17 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * On an H2 file, starts the compaction and sync H2 runs no thread for under WRITE_DELAY=0 (see
+     * H2Housekeeping). Only the process that owns the database calls it, once: a second task on the
+     * same file (the benchmark's own connections) would race the first at shutdown.
+     */
+    public synchronized void startHousekeeping() {
+        if (housekeeping == null && dataSource.getJdbcUrl().startsWith("jdbc:h2:file:")) {
+            housekeeping = new H2Housekeeping(dataSource);
+        }
+    }
+
     public DataSource dataSource() {
         return dataSource;
     }
@@ -105,7 +114,7 @@ public final class Database implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (housekeeping != null) {
             housekeeping.close();
         }
