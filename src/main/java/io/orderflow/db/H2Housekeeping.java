@@ -106,7 +106,8 @@ final class H2Housekeeping implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        // never interrupt it: an interrupt inside a read closes H2's file channel under the database
+        timer.shutdown();
         try {
             timer.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
