@@ -101,7 +101,6 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         this.database = db;
         context.addService(stopping("database", db::close), true, true);
         db.migrate(settings.getLong("orderflow.retry.initial-delay-ms"));
-        db.startHousekeeping();
         LOG.info("Database ready: {}", settings.isPostgres() ? "PostgreSQL" : "H2 under " + settings.dataDir().resolve("db"));
 
         String brokerUser = settings.get("orderflow.broker.user");

@@ -265,11 +265,8 @@ public final class Settings {
         // not a power loss (README, "Guarantees and their limits"). H2CommitImageTest checks it.
         // DB_CLOSE_ON_EXIT=FALSE: orderflow closes the database itself, after its routes stopped.
         // MODE=PostgreSQL: one SQL dialect for both databases (INSERT ... ON CONFLICT DO NOTHING).
-        // RETENTION_TIME=5000: space that db/H2Housekeeping's compaction frees is reused after 5 s, not
-        // 45 s, so the file holds its live data and about 5 s of writes; longer than its sync interval (1 s).
         return "jdbc:h2:file:" + dataDir().resolve("db").resolve("orderflow")
-                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
-                + ";RETENTION_TIME=5000";
+                + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH";
     }
 
     public boolean isPostgres() {

@@ -24,7 +24,6 @@ public final class Database implements AutoCloseable {
     private final Dialect dialect;
     private final Transactions transactions;
     private final JdbcTemplate jdbc;
-    private H2Housekeeping housekeeping;
 
     private Database(HikariDataSource dataSource, Dialect dialect, int statementTimeoutSeconds) {
         this.dataSource = dataSource;
@@ -86,17 +85,6 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /**
-     * On an H2 file, starts the compaction and sync H2 runs no thread for under WRITE_DELAY=0 (see
-     * H2Housekeeping). Only the process that owns the database calls it, once: a second task on the
-     * same file (the benchmark's own connections) would race the first at shutdown.
-     */
-    public synchronized void startHousekeeping() {
-        if (housekeeping == null && dataSource.getJdbcUrl().startsWith("jdbc:h2:file:")) {
-            housekeeping = new H2Housekeeping(dataSource);
-        }
-    }
-
     public DataSource dataSource() {
         return dataSource;
     }
@@ -114,10 +102,7 @@ public final class Database implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (housekeeping != null) {
-            housekeeping.close();
-        }
+    public void close() {
         dataSource.close();
     }
 }
