@@ -47,7 +47,7 @@ public final class OrderStatus implements EventConsumer.Handler {
                 + String.join(", ", Collections.nCopies(orderIds.size(), "?")) + ")", String.class, orderIds.toArray()));
         for (Event event : events) {
             // an unknown order parks the event for good: confirm it by its key before saying so
-            if (!known.contains(event.orderId()) && recorded(event.orderId())) {
+            if (!known.contains(event.orderId()) && has(event.orderId(), "TRUE")) {
                 LOG.warn("Order {} was missing from the batch's look-up but is recorded; applying {} {}", event.orderId(),
                         event.type(), event.eventId());
                 known.add(event.orderId());
@@ -107,15 +107,15 @@ public final class OrderStatus implements EventConsumer.Handler {
      * fail the transaction instead, so that the event is retried (as an outage, using up no attempt).
      */
     private void requireSet(Event event, String fact) {
-        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE order_id = ? AND " + fact, Integer.class, event.orderId());
-        if (n == null || n == 0) {
+        if (!has(event.orderId(), fact)) {
             throw new IllegalStateException(event.type() + " " + event.eventId() + " changed nothing on order " + event.orderId()
                     + ", which does not have it yet (" + fact + "); the transaction is rolled back and retried");
         }
     }
 
-    private boolean recorded(String orderId) {
-        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE order_id = ?", Integer.class, orderId);
+    /** Whether the order is recorded and the condition (SQL, on its row) holds, by its primary key. */
+    private boolean has(String orderId, String condition) {
+        Integer n = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE order_id = ? AND " + condition, Integer.class, orderId);
         return n != null && n > 0;
     }
 
