@@ -13,8 +13,8 @@ import java.util.UUID;
 
 /**
  * A fresh database for each phase of the benchmark, so that one phase's rows do not slow the
- * next: an H2 file under the phase's data dir, or a database of its own (orderflow_bench_*) on a
- * PostgreSQL server, dropped at the end.
+ * next: the embedded PostgreSQL or an H2 file under the phase's data dir, or a database of its own
+ * (orderflow_bench_*) on a PostgreSQL server, dropped at the end.
  */
 final class BenchDatabases implements AutoCloseable {
 
@@ -31,10 +31,13 @@ final class BenchDatabases implements AutoCloseable {
         this.password = password;
     }
 
-    /** Settings for a fresh database: none for H2 (its file lives in the data dir). */
+    /** Settings for a fresh database: the data dir alone for the embedded ones (they live in it). */
     Map<String, String> fresh(Path dataDir) throws SQLException {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("orderflow.data-dir", dataDir.toString());
+        if (kind.equals("h2")) {
+            settings.put("orderflow.db.embedded", "h2");
+        }
         if (kind.equals("postgres")) {
             String name = "orderflow_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
             try (Connection c = DriverManager.getConnection(server + "postgres", user, password);
@@ -50,7 +53,11 @@ final class BenchDatabases implements AutoCloseable {
     }
 
     String describe() {
-        return kind.equals("postgres") ? "PostgreSQL at " + server : "H2 (embedded, file)";
+        return switch (kind) {
+            case "postgres" -> "PostgreSQL at " + server;
+            case "h2" -> "H2 (embedded, file)";
+            default -> "the embedded PostgreSQL (the default)";
+        };
     }
 
     @Override

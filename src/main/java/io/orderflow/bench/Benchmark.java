@@ -59,7 +59,7 @@ import java.util.stream.Stream;
 public final class Benchmark {
 
     private final Map<String, String> options = new HashMap<>(Map.ofEntries(
-            Map.entry("db", "h2"), Map.entry("pg-url", "jdbc:postgresql://127.0.0.1:5432/"), Map.entry("pg-user", "postgres"),
+            Map.entry("db", "embedded"), Map.entry("pg-url", "jdbc:postgresql://127.0.0.1:5432/"), Map.entry("pg-user", "postgres"),
             Map.entry("pg-password", ""), Map.entry("orders", "2000"), Map.entry("warmup", "3000"), Map.entry("rates", "50,100"),
             Map.entry("rate-seconds", "10"), Map.entry("relay-events", "20000"), Map.entry("concurrency", "4"),
             Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("out", "")));
@@ -73,7 +73,7 @@ public final class Benchmark {
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--") || !a.contains("=") || !options.containsKey(a.substring(2, a.indexOf('=')))) {
-                throw new IllegalArgumentException("unknown option " + a + "; options: --db=h2|postgres --pg-url= --pg-user= "
+                throw new IllegalArgumentException("unknown option " + a + "; options: --db=embedded|h2|postgres --pg-url= --pg-user= "
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
                         + "--skus=N --out=file.json");
             }
@@ -106,11 +106,11 @@ public final class Benchmark {
 
     private void runAll() throws Exception {
         String db = options.get("db");
-        if (!db.equals("h2") && !db.equals("postgres")) {
-            throw new IllegalArgumentException("--db must be h2 or postgres");
+        if (!db.equals("embedded") && !db.equals("h2") && !db.equals("postgres")) {
+            throw new IllegalArgumentException("--db must be embedded (the default: the embedded PostgreSQL), h2 or postgres (a server)");
         }
         if (opt("processes") != 1 && (opt("processes") != 2 || !db.equals("postgres"))) {
-            throw new IllegalArgumentException("--processes=2 needs --db=postgres (an H2 file is one process's); only 1 or 2");
+            throw new IllegalArgumentException("--processes=2 needs --db=postgres (a server both processes reach); only 1 or 2");
         }
         skus = opt("skus");
         results.put("skus", skus);
@@ -357,7 +357,9 @@ public final class Benchmark {
                 // what the data folder holds after every order of this instance (warm-up, saturation, rates)
                 long orders = db.jdbc().queryForObject("SELECT COUNT(*) FROM orders", Long.class);
                 long dataBytes = size(settings.dataDir());
-                long dbBytes = settings.isPostgres() ? 0 : size(settings.dataDir().resolve("db"));
+                Path dbDir = settings.embeddedPostgres() ? settings.dataDir().resolve("pg")
+                        : settings.isPostgres() ? null : settings.dataDir().resolve("db");
+                long dbBytes = dbDir == null ? 0 : size(dbDir);
                 Map<String, Object> data = new LinkedHashMap<>();
                 data.put("orders", orders);
                 data.put("dataDirMbPer10000Orders", Percentiles.round(dataBytes / 1048576.0 / orders * 10_000));
@@ -365,8 +367,8 @@ public final class Benchmark {
                 e2e.put("dataDir", data);
                 say("      data folder: %,.1f MB per 10,000 orders (%s%,d orders, full history kept)",
                         dataBytes / 1048576.0 / orders * 10_000,
-                        settings.isPostgres() ? "broker journal and mail only, the database is the server's; " : "of which the H2 file "
-                                + String.format("%,.1f MB; ", dbBytes / 1048576.0 / orders * 10_000), orders);
+                        dbDir == null ? "broker journal and mail only, the database is the server's; "
+                                : "of which the database " + String.format("%,.1f MB; ", dbBytes / 1048576.0 / orders * 10_000), orders);
             }
         } finally {
             main.stop();

@@ -13,9 +13,10 @@ public final class CheckCommand {
 
     /** @return the exit code: 0 all invariants hold, 1 a violation, 2 the check could not run */
     public static int run(Settings settings, PrintStream out) {
-        try (Database db = Database.open(settings)) {
+        // while the service runs, check reads its embedded PostgreSQL rather than refusing
+        try (Database db = Database.openShared(settings)) {
             InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
-            out.println("orderflow check: " + report.orders() + " orders in " + (settings.isPostgres() ? settings.dbUrl() : "H2 under " + settings.dataDir()));
+            out.println("orderflow check: " + report.orders() + " orders in " + db.describe());
             report.violations().forEach(v -> out.println("VIOLATION " + v));
             report.pending().forEach(p -> out.println("pending   " + p));
             if (report.ok()) {

@@ -101,7 +101,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         this.database = db;
         context.addService(stopping("database", db::close), true, true);
         db.migrate(settings.getLong("orderflow.retry.initial-delay-ms"));
-        LOG.info("Database ready: {}", settings.isPostgres() ? "PostgreSQL" : "H2 under " + settings.dataDir().resolve("db"));
+        LOG.info("Database ready: {}", db.describe());
 
         String brokerUser = settings.get("orderflow.broker.user");
         String brokerPassword = settings.get("orderflow.broker.password");

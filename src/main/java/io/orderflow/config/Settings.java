@@ -1,5 +1,7 @@
 package io.orderflow.config;
 
+import io.orderflow.db.EmbeddedPostgresServer;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -152,6 +154,10 @@ public final class Settings {
         if (!url.isEmpty() && !url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
             throw new SettingsException("orderflow.db.url must be a jdbc:h2: or jdbc:postgresql: URL, not '" + url + "'");
         }
+        String embedded = get("orderflow.db.embedded");
+        if (!embedded.equals("postgres") && !embedded.equals("h2")) {
+            throw new SettingsException("orderflow.db.embedded must be 'postgres' or 'h2', not '" + embedded + "'");
+        }
         if (brokerEmbedded()) {
             URI listen = brokerListen();
             if (!isLoopback(listen.getHost()) && (get("orderflow.broker.user").isEmpty()
@@ -255,10 +261,26 @@ public final class Settings {
         return url.isEmpty() ? "vm://0" : url;
     }
 
+    /**
+     * Whether orderflow runs its own PostgreSQL server under the data dir: no URL is set, the
+     * embedded choice is postgres, and this platform has its binaries.
+     */
+    public boolean embeddedPostgres() {
+        return get("orderflow.db.url").isEmpty() && get("orderflow.db.embedded").equals("postgres")
+                && EmbeddedPostgresServer.available();
+    }
+
+    /**
+     * The JDBC URL of a configured server or of the embedded H2 file. The embedded PostgreSQL's
+     * URL is known once it runs ({@code Database.url()}).
+     */
     public String dbUrl() {
         String url = get("orderflow.db.url");
         if (!url.isEmpty()) {
             return url;
+        }
+        if (embeddedPostgres()) {
+            throw new IllegalStateException("the embedded PostgreSQL's URL is known once it runs");
         }
         // WRITE_DELAY=0: each commit is written before it returns (H2 otherwise loses the last
         // seconds of commits when the process is killed). Written, not fsynced: it survives a kill,
@@ -270,7 +292,7 @@ public final class Settings {
     }
 
     public boolean isPostgres() {
-        return dbUrl().startsWith("jdbc:postgresql:");
+        return embeddedPostgres() || get("orderflow.db.url").startsWith("jdbc:postgresql:");
     }
 
     /** The Camel route include pattern: routes packed in the jar, or a folder that overrides them. */

@@ -25,7 +25,13 @@ public final class Database implements AutoCloseable {
     private final Transactions transactions;
     private final JdbcTemplate jdbc;
 
-    private Database(HikariDataSource dataSource, Dialect dialect, int statementTimeoutSeconds) {
+    private final EmbeddedPostgresServer embedded;
+    private final String description;
+
+    private Database(HikariDataSource dataSource, Dialect dialect, int statementTimeoutSeconds,
+                     EmbeddedPostgresServer embedded, String description) {
+        this.embedded = embedded;
+        this.description = description;
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.jdbc = new JdbcTemplate(dataSource);
@@ -34,13 +40,58 @@ public final class Database implements AutoCloseable {
         this.transactions = new Transactions(txManager);
     }
 
+    /** Opens the configured database, starting the embedded PostgreSQL first if it is the one. */
     public static Database open(Settings settings) {
-        String url = settings.dbUrl();
+        return open(settings, false);
+    }
+
+    /**
+     * Like {@link #open(Settings)}, but attaches to the embedded PostgreSQL of a running orderflow
+     * on the same data dir instead of failing (for read-only tools such as {@code check}).
+     */
+    public static Database openShared(Settings settings) {
+        return open(settings, true);
+    }
+
+    private static Database open(Settings settings, boolean attach) {
+        EmbeddedPostgresServer embedded = null;
+        String url;
+        String user = settings.get("orderflow.db.user");
+        String password = settings.get("orderflow.db.password");
+        String description;
+        if (settings.embeddedPostgres()) {
+            embedded = attach ? EmbeddedPostgresServer.startOrAttach(settings.dataDir())
+                    : EmbeddedPostgresServer.start(settings.dataDir());
+            url = embedded.url();
+            user = embedded.user();
+            password = "";
+            description = "embedded PostgreSQL under " + settings.dataDir().resolve("pg");
+        } else {
+            if (settings.get("orderflow.db.url").isEmpty() && settings.get("orderflow.db.embedded").equals("postgres")) {
+                LOG.warn("No embedded PostgreSQL for {} {} in this jar (Linux x86-64 only): using the embedded H2 file instead",
+                        System.getProperty("os.name"), System.getProperty("os.arch"));
+            }
+            url = settings.dbUrl();
+            description = url.startsWith("jdbc:postgresql:") ? "PostgreSQL at " + url
+                    : "H2 under " + settings.dataDir().resolve("db");
+        }
+        try {
+            return open(settings, url, user, password, embedded, description);
+        } catch (RuntimeException e) {
+            if (embedded != null) {
+                embedded.close();
+            }
+            throw e;
+        }
+    }
+
+    private static Database open(Settings settings, String url, String user, String password,
+                                 EmbeddedPostgresServer embedded, String description) {
         HikariConfig config = new HikariConfig();
         config.setPoolName("orderflow-db");
         config.setJdbcUrl(url);
-        config.setUsername(settings.get("orderflow.db.user"));
-        config.setPassword(settings.get("orderflow.db.password"));
+        config.setUsername(user);
+        config.setPassword(password);
         config.setMaximumPoolSize(settings.getInt("orderflow.db.pool-size"));
         config.setConnectionTimeout(Math.max(250, settings.getLong("orderflow.db.connect-timeout-ms")));
         config.setValidationTimeout(Math.max(250, Math.min(3000, settings.getLong("orderflow.db.connect-timeout-ms"))));
@@ -57,7 +108,7 @@ public final class Database implements AutoCloseable {
         }
         HikariDataSource ds = new HikariDataSource(config);
         Dialect dialect = url.startsWith("jdbc:postgresql:") ? Dialect.POSTGRESQL : Dialect.H2;
-        return new Database(ds, dialect, settings.getInt("orderflow.db.statement-timeout-s"));
+        return new Database(ds, dialect, settings.getInt("orderflow.db.statement-timeout-s"), embedded, description);
     }
 
     /** Applies the schema, waiting for a database that is not up yet. */
@@ -101,8 +152,21 @@ public final class Database implements AutoCloseable {
         return jdbc;
     }
 
+    /** What this database is, for log lines: which kind, and where. */
+    public String describe() {
+        return description;
+    }
+
+    /** The JDBC URL in use (the embedded PostgreSQL's port is chosen at its start). */
+    public String url() {
+        return dataSource.getJdbcUrl();
+    }
+
     @Override
     public void close() {
         dataSource.close();
+        if (embedded != null) {
+            embedded.close();
+        }
     }
 }

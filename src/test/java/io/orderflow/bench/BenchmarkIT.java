@@ -31,7 +31,10 @@ class BenchmarkIT {
 
     @Test
     void should_measure_the_embedded_defaults_and_write_every_figure() throws Exception {
-        JsonNode r = bench("h2.json", "--orders=" + ORDERS, "--warmup=50", "--rates=20", "--rate-seconds=2", "--relay-events=300");
+        JsonNode r = bench("embedded.json", "--orders=" + ORDERS, "--warmup=50", "--rates=20", "--rate-seconds=2", "--relay-events=300");
+
+        assertThat(r.at("/database").asText()).contains("embedded PostgreSQL");
+        assertThat(r.at("/endToEnd/dataDir/databaseMbPer10000Orders").asDouble()).isPositive();
 
         assertThat(r.at("/ceiling/dbOrdersPerSecond").asDouble()).isPositive();
         assertThat(r.at("/ceiling/flowOrdersPerSecond").asDouble()).isPositive();

@@ -1,5 +1,7 @@
 package io.orderflow.config;
 
+import io.orderflow.db.EmbeddedPostgresServer;
+
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
@@ -67,13 +69,28 @@ class SettingsTest {
     }
 
     @Test
-    void should_default_to_a_durable_h2_file_database_under_the_data_dir() {
+    void should_default_to_the_embedded_postgresql_under_the_data_dir() {
         Settings settings = load(Map.of());
+
+        assertThat(settings.embeddedPostgres()).isEqualTo(EmbeddedPostgresServer.available());
+        assertThat(settings.isPostgres()).isEqualTo(EmbeddedPostgresServer.available());
+    }
+
+    @Test
+    void should_offer_a_durable_h2_file_database_under_the_data_dir() {
+        Settings settings = load(Map.of("orderflow.db.embedded", "h2"));
 
         assertThat(settings.dbUrl())
                 .startsWith("jdbc:h2:file:" + Path.of("data").toAbsolutePath().normalize().resolve("db").resolve("orderflow"))
                 .contains(";WRITE_DELAY=0");
         assertThat(settings.isPostgres()).isFalse();
+        assertThat(settings.embeddedPostgres()).isFalse();
+    }
+
+    @Test
+    void should_reject_an_unknown_embedded_database() {
+        assertThat(refusal(NO_ENV, new Properties(), Map.of("orderflow.db.embedded", "sqlite")))
+                .contains("orderflow.db.embedded must be 'postgres' or 'h2'");
     }
 
     @Test

@@ -72,7 +72,7 @@ class BrokerOutageIT {
             broker.close();
         }
         Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", work.resolve("app/data").toString()));
-        try (Database db = Database.open(settings)) {
+        try (Database db = Database.openShared(settings)) {
             InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
             assertThat(report.violations()).isEmpty();
             assertThat(report.pending()).isEmpty();

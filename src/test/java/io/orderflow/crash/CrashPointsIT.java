@@ -96,7 +96,7 @@ class CrashPointsIT {
             app.stop();
         }
         Settings settings = Settings.load(Map.of(), new Properties(), database.settings(work.resolve("data")));
-        try (Database db = Database.open(settings)) {
+        try (Database db = Database.openShared(settings)) {
             InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
             assertThat(report.violations()).isEmpty();
             assertThat(report.pending()).isEmpty();

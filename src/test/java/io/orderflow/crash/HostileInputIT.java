@@ -124,7 +124,7 @@ class HostileInputIT {
             assertThat(Files.readString(app.log())).doesNotContain("OutOfMemoryError");
         }
         Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", work.resolve("data").toString()));
-        try (Database db = Database.open(settings)) {
+        try (Database db = Database.openShared(settings)) {
             InvariantCheck.Report report = new InvariantCheck(db.jdbc()).run();
             assertThat(report.violations()).isEmpty();
             assertThat(report.orders()).isEqualTo(BURST);

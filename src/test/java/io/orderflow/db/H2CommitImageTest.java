@@ -39,7 +39,7 @@ class H2CommitImageTest {
 
     @Test
     void should_find_every_returned_commit_in_the_file_a_kill_would_leave() throws Exception {
-        Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", work.resolve("data").toString()));
+        Settings settings = Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", work.resolve("data").toString(), "orderflow.db.embedded", "h2"));
         String url = settings.dbUrl();
         Path file = work.resolve("data/db/orderflow.mv.db");
         Files.createDirectories(file.getParent());

@@ -34,7 +34,7 @@ class OrderStatusTest {
 
     @BeforeEach
     void open() {
-        db = Database.open(Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", dir.toString())));
+        db = Database.open(Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", dir.toString(), "orderflow.db.embedded", "h2")));
         db.migrate(100);
         db.jdbc().update("INSERT INTO orders (order_id, customer_email, content, source, status, placed_at) "
                 + "VALUES ('O-1', 'a@example.com', '{}', 'test', 'CONFIRMED', CURRENT_TIMESTAMP)");

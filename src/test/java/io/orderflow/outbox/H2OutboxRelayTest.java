@@ -5,6 +5,6 @@ import java.util.Map;
 class H2OutboxRelayTest extends OutboxRelayContract {
     @Override
     protected Map<String, String> databaseSettings() {
-        return Map.of();
+        return Map.of("orderflow.db.embedded", "h2");
     }
 }

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A database a crash test kills the jar on. The crash tests run on both: the embedded H2 (the
- * default users start with) and PostgreSQL; -Dorderflow.test.crash-db=h2 or =postgres runs one.
+ * A database a crash test kills the jar on: the embedded PostgreSQL (the default users start with,
+ * "embedded"), the embedded H2 file ("h2") or a PostgreSQL server ("postgres"). The crash tests
+ * run on all three; -Dorderflow.test.crash-db=embedded, =h2 or =postgres runs one.
  */
 public final class CrashDatabase implements AutoCloseable {
 
@@ -15,22 +16,29 @@ public final class CrashDatabase implements AutoCloseable {
     private TestPostgres postgres;
 
     public CrashDatabase(String kind) {
-        if (!kind.equals("h2") && !kind.equals("postgres")) {
-            throw new IllegalArgumentException("crash database must be h2 or postgres, not " + kind);
+        if (!kind.equals("embedded") && !kind.equals("h2") && !kind.equals("postgres")) {
+            throw new IllegalArgumentException("crash database must be embedded, h2 or postgres, not " + kind);
         }
         this.kind = kind;
     }
 
-    /** The databases to run a crash test on: both, unless -Dorderflow.test.crash-db names one. */
+    /** The databases to run a crash test on: all three, unless -Dorderflow.test.crash-db names one. */
     public static List<String> kinds() {
         String only = System.getProperty("orderflow.test.crash-db", "");
-        return only.isBlank() ? List.of("h2", "postgres") : List.of(only);
+        return only.isBlank() ? List.of("embedded", "h2", "postgres") : List.of(only);
     }
 
-    /** Settings that point orderflow at this database (none for H2: it lives in the data dir). */
+    public String kind() {
+        return kind;
+    }
+
+    /** Settings that point orderflow at this database (none for the default: it lives in the data dir). */
     public Map<String, String> settings() {
-        if (!kind.equals("postgres")) {
+        if (kind.equals("embedded")) {
             return Map.of();
+        }
+        if (kind.equals("h2")) {
+            return Map.of("orderflow.db.embedded", "h2");
         }
         if (postgres == null) {
             postgres = TestPostgres.create();

@@ -1,5 +1,7 @@
 package io.orderflow.support;
 
+import io.orderflow.db.EmbeddedPostgresServer;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
@@ -121,10 +124,39 @@ public final class OrderflowProcess implements AutoCloseable {
         }
     }
 
-    /** SIGKILL: no shutdown hook, no graceful anything. */
+    /**
+     * SIGKILL: no shutdown hook, no graceful anything. The embedded PostgreSQL, a process of its
+     * own, outlives it, as it would a real kill; the next start stops it.
+     */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /**
+     * SIGKILL to the JVM and to the embedded PostgreSQL's postmaster: everything dies at once, as
+     * in a machine crash (without losing the page cache). PostgreSQL recovers from its WAL at the
+     * next start.
+     */
+    public void killWithDatabase() throws InterruptedException {
+        kill();
+        Optional<Long> pid = EmbeddedPostgresServer.postmasterPid(dataDir());
+        pid.flatMap(ProcessHandle::of).ifPresent(p -> {
+            p.destroyForcibly();
+            p.onExit().join();
+        });
+    }
+
+    /** Stops an embedded PostgreSQL the JVM left behind when it was killed (test clean-up). */
+    private void stopOrphanedDatabase() {
+        EmbeddedPostgresServer.postmasterPid(dataDir()).flatMap(ProcessHandle::of).ifPresent(p -> {
+            try {
+                new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor(10, TimeUnit.SECONDS);
+                p.onExit().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                p.destroyForcibly();
+            }
+        });
     }
 
     /** SIGTERM: the graceful shutdown an operator triggers. */
@@ -146,6 +178,7 @@ public final class OrderflowProcess implements AutoCloseable {
         if (isAlive()) {
             kill();
         }
+        stopOrphanedDatabase();
     }
 
     /** Drops a file into an inbox the way a careful writer does: written under a dot name, then renamed. */

@@ -51,6 +51,9 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
             }
             Map<String, String> o = new HashMap<>();
             o.put("orderflow.data-dir", dataDir.toString());
+            // route tests run on the H2 file (fast to create); the flow tests and the crash
+            // tests cover the embedded PostgreSQL and a PostgreSQL server
+            o.put("orderflow.db.embedded", "h2");
             o.put("orderflow.http.port", String.valueOf(httpPort));
             o.put("orderflow.broker.listen", "tcp://127.0.0.1:" + brokerPort);
             o.put("orderflow.files.stable-window-ms", "200");
