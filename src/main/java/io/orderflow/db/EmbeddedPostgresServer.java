@@ -134,9 +134,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                     .setServerConfig("full_page_writes", "on")
                     .setServerConfig("listen_addresses", "127.0.0.1")
                     .setServerConfig("max_connections", "200")
-                    // keep the WAL small: it is most of an idle cluster's size otherwise (1 GB max)
-                    .setServerConfig("max_wal_size", "256MB")
+                    // keep the WAL small (PostgreSQL's default lets it reach 1 GB): it would be
+                    // most of the data folder; compressed full-page images make it fill slower
+                    .setServerConfig("max_wal_size", "128MB")
                     .setServerConfig("min_wal_size", "32MB")
+                    .setServerConfig("wal_compression", "on")
                     .setServerConfig("shared_buffers", "128MB")
                     .setServerConfig("logging_collector", "off")
                     .start();
