@@ -8,7 +8,9 @@ import java.util.Map;
 /**
  * A database a crash test kills the jar on: the embedded PostgreSQL (the default users start with,
  * "embedded"), the embedded H2 file ("h2") or a PostgreSQL server ("postgres"). The crash tests
- * run on all three; -Dorderflow.test.crash-db=embedded, =h2 or =postgres runs one.
+ * run on the default and on a server; -Dorderflow.test.crash-db=embedded, =h2 or =postgres runs
+ * one, and =all runs the three (the H2 file is an option now, and three take the suite past the
+ * half hour it has).
  */
 public final class CrashDatabase implements AutoCloseable {
 
@@ -22,10 +24,13 @@ public final class CrashDatabase implements AutoCloseable {
         this.kind = kind;
     }
 
-    /** The databases to run a crash test on: all three, unless -Dorderflow.test.crash-db names one. */
+    /** The databases to run a crash test on: see the class comment. */
     public static List<String> kinds() {
         String only = System.getProperty("orderflow.test.crash-db", "");
-        return only.isBlank() ? List.of("embedded", "h2", "postgres") : List.of(only);
+        if (only.equals("all")) {
+            return List.of("embedded", "h2", "postgres");
+        }
+        return only.isBlank() ? List.of("embedded", "postgres") : List.of(only);
     }
 
     public String kind() {
