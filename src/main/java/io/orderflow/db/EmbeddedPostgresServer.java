@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -86,7 +87,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             channel = FileChannel.open(dataDir.resolve("pg.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock = channel.tryLock();
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException heldInThisProcess) {
+                lock = null;
+            }
             if (lock == null) {
                 channel.close();
                 Optional<Integer> running = runningPort(cluster);
@@ -97,12 +103,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                 throw new IllegalStateException("the data folder " + dataDir + " is in use by another running orderflow");
             }
             stopOrphan(cluster);
-            dropUnfinishedCluster(dataDir, cluster);
+            dropUnfinishedCluster(cluster);
             Path log = dataDir.resolve("logs").resolve("postgresql.log");
             Files.createDirectories(log.getParent());
             LOG.info("Starting the embedded PostgreSQL on {} (its log: {})", cluster, log);
             EmbeddedPostgres pg = launch(cluster, log, 0);
-            Files.writeString(cluster.resolve(READY), "orderflow\n");
             LOG.info("Embedded PostgreSQL started on 127.0.0.1:{}, cluster {}, log {}", pg.getPort(), cluster, log);
             EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg, channel, lock, pg.getPort(), cluster, log);
             server.superviseEvery(Duration.ofSeconds(2));
@@ -192,16 +197,14 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
-    /** Marks a cluster that has been started once; one without it is a first start cut short. */
-    private static final String READY = "orderflow-ready";
-
     /**
-     * A kill during the very first start (initdb or its first boot) leaves a half-made cluster
-     * that initdb refuses to overwrite. Nothing of orderflow's can be in it yet: remove it.
+     * A kill during the very first start, in initdb, leaves a half-made cluster that initdb refuses
+     * to overwrite. A cluster whose server never ran (PostgreSQL writes postmaster.opts at every
+     * start) holds nothing of orderflow's: remove it.
      */
-    private static void dropUnfinishedCluster(Path dataDir, Path cluster) throws IOException {
-        if (Files.isDirectory(cluster) && !Files.exists(cluster.resolve(READY))) {
-            LOG.warn("Removing {}: a first start of the embedded PostgreSQL was cut short before it finished", cluster);
+    private static void dropUnfinishedCluster(Path cluster) throws IOException {
+        if (Files.isDirectory(cluster) && !Files.exists(cluster.resolve("postmaster.opts"))) {
+            LOG.warn("Removing {}: the embedded PostgreSQL's first start was cut short, its server never ran", cluster);
             try (Stream<Path> paths = Files.walk(cluster)) {
                 for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
