@@ -62,9 +62,13 @@ public final class InvariantCheck {
         violation(violations, "SKU %s: %s units reserved beyond what is on hand (available would be negative)",
                 "SELECT sku, reserved - on_hand FROM stock_item WHERE reserved > on_hand");
         violation(violations, "order %s: reserved lines differ from the order's lines (sku %s)",
-                "SELECT o.order_id, l.sku FROM orders o JOIN (SELECT order_id, sku, SUM(quantity) q FROM order_line GROUP BY order_id, sku) l "
-                        + "ON l.order_id = o.order_id LEFT JOIN stock_reservation r ON r.order_id = l.order_id AND r.sku = l.sku "
-                        + "WHERE o.status = 'CONFIRMED' AND (r.quantity IS NULL OR r.quantity <> l.q)");
+                // look-ups by primary key for each line: a join with an aggregated subquery could
+                // be planned, on statistics taken early, as a nested loop that re-aggregates the
+                // whole table for every order (a 30 s timeout on 23,000 orders was seen)
+                "SELECT DISTINCT o.order_id, l.sku FROM orders o JOIN order_line l ON l.order_id = o.order_id "
+                        + "WHERE o.status = 'CONFIRMED' AND NOT EXISTS (SELECT 1 FROM stock_reservation r "
+                        + "WHERE r.order_id = l.order_id AND r.sku = l.sku AND r.quantity = (SELECT SUM(s.quantity) "
+                        + "FROM order_line s WHERE s.order_id = l.order_id AND s.sku = l.sku))");
         violation(violations, "notification for order %s is %s but no order exists",
                 "SELECT n.order_id, n.status FROM email_notification n WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = n.order_id)");
         violation(violations, "notification for order %s was sent (%s) but no CustomerNotified was emitted",
