@@ -249,7 +249,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
     /** The postmaster running on the cluster, if postmaster.pid names a live postgres process. */
     static Optional<ProcessHandle> postmaster(Path cluster) throws IOException {
-        List<String> pidFile = pidFile(cluster);
+        return postmaster(pidFile(cluster));
+    }
+
+    private static Optional<ProcessHandle> postmaster(List<String> pidFile) {
         if (pidFile.isEmpty()) {
             return Optional.empty();
         }
@@ -265,7 +268,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
     private static Optional<Integer> runningPort(Path cluster) throws IOException {
         List<String> pidFile = pidFile(cluster);
-        if (pidFile.size() < 4 || postmaster(cluster).isEmpty()) {
+        if (pidFile.size() < 4 || postmaster(pidFile).isEmpty()) {
             return Optional.empty();
         }
         try {
