@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -237,6 +238,16 @@ public final class Settings {
 
     public boolean runs(String service) {
         return services().contains(service);
+    }
+
+    /** The ports this instance binds itself: its HTTP API and, when embedded, its broker. */
+    public Set<Integer> portsToBind() {
+        Set<Integer> ports = new HashSet<>();
+        ports.add(getInt("orderflow.http.port"));
+        if (brokerEmbedded()) {
+            ports.add(brokerListen().getPort());
+        }
+        return ports;
     }
 
     public boolean brokerEmbedded() {

@@ -60,8 +60,8 @@ public final class Database implements AutoCloseable {
         String password = settings.get("orderflow.db.password");
         String description;
         if (settings.embeddedPostgres()) {
-            embedded = attach ? EmbeddedPostgresServer.startOrAttach(settings.dataDir())
-                    : EmbeddedPostgresServer.start(settings.dataDir());
+            embedded = attach ? EmbeddedPostgresServer.startOrAttach(settings.dataDir(), settings.portsToBind())
+                    : EmbeddedPostgresServer.start(settings.dataDir(), settings.portsToBind());
             url = embedded.url();
             user = embedded.user();
             password = "";

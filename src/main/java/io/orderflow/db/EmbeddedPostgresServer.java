@@ -7,6 +7,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -69,19 +72,19 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
      * Starts the server on the cluster under {@code dataDir/pg} (creating it on first use), or
      * fails if another running orderflow owns it.
      */
-    public static EmbeddedPostgresServer start(Path dataDir) {
-        return startOrAttach(dataDir, false);
+    public static EmbeddedPostgresServer start(Path dataDir, Set<Integer> portsInUseLater) {
+        return startOrAttach(dataDir, false, portsInUseLater);
     }
 
     /**
      * Starts the server like {@link #start}, or, when a running orderflow owns the cluster,
      * attaches to its server (the server stays that instance's).
      */
-    public static EmbeddedPostgresServer startOrAttach(Path dataDir) {
-        return startOrAttach(dataDir, true);
+    public static EmbeddedPostgresServer startOrAttach(Path dataDir, Set<Integer> portsInUseLater) {
+        return startOrAttach(dataDir, true, portsInUseLater);
     }
 
-    private static EmbeddedPostgresServer startOrAttach(Path dataDir, boolean attach) {
+    private static EmbeddedPostgresServer startOrAttach(Path dataDir, boolean attach, Set<Integer> portsInUseLater) {
         Path cluster = dataDir.resolve("pg");
         FileChannel channel = null;
         try {
@@ -107,7 +110,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             Path log = dataDir.resolve("logs").resolve("postgresql.log");
             Files.createDirectories(log.getParent());
             LOG.info("Starting the embedded PostgreSQL on {} (its log: {})", cluster, log);
-            EmbeddedPostgres pg = launch(cluster, log, 0);
+            EmbeddedPostgres pg = launch(cluster, log, freePortOtherThan(portsInUseLater));
             LOG.info("Embedded PostgreSQL started on 127.0.0.1:{}, cluster {}, log {}", pg.getPort(), cluster, log);
             EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg, channel, lock, pg.getPort(), cluster, log);
             server.superviseEvery(Duration.ofSeconds(2));
@@ -121,7 +124,35 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
-    /** Starts a postmaster on the cluster (port 0: any free port). */
+    /**
+     * A free port that is none of the given ones. The server starts before the broker and the
+     * HTTP server bind theirs; a port those are configured on may be free at this moment (for
+     * example just after a killed orderflow released it) and must not be given to PostgreSQL.
+     */
+    static int freePortOtherThan(Set<Integer> reserved) throws IOException {
+        return firstNotIn(reserved, () -> {
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                return socket.getLocalPort();
+            }
+        });
+    }
+
+    interface PortSource {
+        int next() throws IOException;
+    }
+
+    static int firstNotIn(Set<Integer> reserved, PortSource freePorts) throws IOException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = freePorts.next();
+            if (!reserved.contains(port)) {
+                return port;
+            }
+        }
+        throw new IOException("no free port for the embedded PostgreSQL apart from the " + reserved.size()
+                + " ports orderflow binds itself");
+    }
+
+    /** Starts a postmaster on the cluster, on the given port. */
     private static EmbeddedPostgres launch(Path cluster, Path log, int port) throws IOException {
         return EmbeddedPostgres.builder()
                     .setPort(port)

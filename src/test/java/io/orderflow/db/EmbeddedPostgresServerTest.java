@@ -9,6 +9,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.Set;
+import java.util.Iterator;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,22 +24,22 @@ class EmbeddedPostgresServerTest {
 
     @Test
     void should_run_durable_keep_its_data_across_restarts_and_refuse_a_second_owner() throws Exception {
-        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir)) {
+        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir, Set.of())) {
             assertThat(setting(server, "fsync")).isEqualTo("on");
             assertThat(setting(server, "synchronous_commit")).isEqualTo("on");
             execute(server, "CREATE TABLE kept (id INT PRIMARY KEY)", "INSERT INTO kept VALUES (42)");
 
-            assertThatThrownBy(() -> EmbeddedPostgresServer.start(dataDir))
+            assertThatThrownBy(() -> EmbeddedPostgresServer.start(dataDir, Set.of()))
                     .hasMessageContaining("in use by another running orderflow");
             // a reader such as check attaches to the owner's server instead
-            try (EmbeddedPostgresServer attached = EmbeddedPostgresServer.startOrAttach(dataDir)) {
+            try (EmbeddedPostgresServer attached = EmbeddedPostgresServer.startOrAttach(dataDir, Set.of())) {
                 assertThat(attached.url()).isEqualTo(server.url());
             }
             assertThat(EmbeddedPostgresServer.postmasterPid(dataDir)).as("the attached reader stops nothing").isPresent();
         }
         assertThat(EmbeddedPostgresServer.postmasterPid(dataDir)).as("stopped with its owner").isEmpty();
 
-        try (EmbeddedPostgresServer again = EmbeddedPostgresServer.start(dataDir)) {
+        try (EmbeddedPostgresServer again = EmbeddedPostgresServer.start(dataDir, Set.of())) {
             assertThat(query(again, "SELECT id FROM kept")).isEqualTo("42");
         }
     }
@@ -47,10 +50,18 @@ class EmbeddedPostgresServerTest {
         Path cluster = Files.createDirectories(dataDir.resolve("pg").resolve("base"));
         Files.writeString(dataDir.resolve("pg").resolve("PG_VERSION"), "14\n");
 
-        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir)) {
+        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir, Set.of())) {
             assertThat(query(server, "SELECT 1")).isEqualTo("1");
         }
         assertThat(cluster).isDirectory();
+    }
+
+    @Test
+    void should_not_take_a_port_that_orderflow_binds_later() throws Exception {
+        Iterator<Integer> offered = List.of(61616, 8080, 61616, 45123).iterator();
+
+        assertThat(EmbeddedPostgresServer.firstNotIn(Set.of(61616, 8080), offered::next)).isEqualTo(45123);
+        assertThat(EmbeddedPostgresServer.freePortOtherThan(Set.of(61616, 8080))).isNotIn(61616, 8080);
     }
 
     private static String setting(EmbeddedPostgresServer server, String name) throws Exception {
