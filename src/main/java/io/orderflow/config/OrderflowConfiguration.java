@@ -9,6 +9,7 @@ import io.orderflow.broker.EventTopology;
 import io.orderflow.broker.batch.BatchJmsComponent;
 import io.orderflow.check.InvariantCheck;
 import io.orderflow.db.Database;
+import io.orderflow.email.FailedNotifications;
 import io.orderflow.email.MailSink;
 import io.orderflow.email.NotificationRecorder;
 import io.orderflow.email.NotificationSender;
@@ -22,6 +23,7 @@ import io.orderflow.intake.StableFiles;
 import io.orderflow.observe.ConsumerMetrics;
 import io.orderflow.observe.DependencyHealth;
 import io.orderflow.observe.FlowSummary;
+import io.orderflow.operate.AdminApi;
 import io.orderflow.order.OrderFiles;
 import io.orderflow.order.OrderFormat;
 import io.orderflow.order.OrderIntake;
@@ -79,6 +81,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         for (String service : Settings.SERVICES) {
             p.put("orderflow.run." + service, String.valueOf(settings.runs(service)));
         }
+        p.put("orderflow.admin.enabled", String.valueOf(!settings.get("orderflow.admin.token").isEmpty()));
         p.put("orderflow.dir.orders", settings.dataDir().resolve("orders").toString());
         p.put("orderflow.dir.stock", settings.dataDir().resolve("stock").toString());
         p.put("orderflow.events.consumer-options", "maxBatch=" + settings.get("orderflow.events.batch-size")
@@ -161,6 +164,10 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("notificationSender", sender);
         registry.bind("notificationRecorder", new EventConsumer("email", db.transactions(), consumerMetrics,
                 new NotificationRecorder(db.jdbc(), sender::wake)));
+
+        FailedNotifications failedNotifications = new FailedNotifications(db.jdbc(), sender::wake);
+        registry.bind("adminApi", AdminApi.create(settings.get("orderflow.admin.token"), connectionFactory, brokerUser, brokerPassword,
+                db.jdbc(), db.transactions(), failedNotifications));
 
         registry.bind("inboxes", new Inboxes(Map.of("order-files", orderInbox, "stock-files", stockInbox)));
         registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));

@@ -121,6 +121,11 @@ public final class Settings {
             }
         }
         port("orderflow.http.port");
+        String token = get("orderflow.admin.token");
+        if (!token.isEmpty() && (token.length() < 16 || token.chars().anyMatch(c -> c <= ' ' || c > '~'))) {
+            throw new SettingsException("orderflow.admin.token must be at least 16 printable ASCII characters without spaces "
+                    + "(for example: openssl rand -hex 24)");
+        }
         port("orderflow.mail.smtp.port");
         String mode = get("orderflow.mail.mode");
         if (!mode.equals("file") && !mode.equals("smtp")) {

@@ -230,6 +230,8 @@ abstract class FlowContract extends FlowTestSupport {
         assertThat(order.body()).contains("\"status\" : \"CONFIRMED\"", "\"OrderPlaced\"", "\"StockReserved\"", "\"CustomerNotified\"");
         assertThat(get("/api/orders/no-such-order").statusCode()).isEqualTo(404);
         assertThat(get("/api/stock/no-such-sku").statusCode()).isEqualTo(404);
+        // no orderflow.admin.token: the admin endpoints are off
+        assertThat(get("/admin/dead-letters").statusCode()).isEqualTo(404);
         assertThat(get("/observe/health").body()).contains("UP");
         assertThat(get("/observe/metrics").body()).contains("orderflow_orders_accepted_total", "orderflow_outbox_backlog");
     }

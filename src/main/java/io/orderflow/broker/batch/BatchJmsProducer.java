@@ -1,10 +1,10 @@
 package io.orderflow.broker.batch;
 
-import jakarta.jms.BytesMessage;
+import io.orderflow.broker.MessageCopy;
+
 import jakarta.jms.Connection;
 import jakarta.jms.DeliveryMode;
 import jakarta.jms.JMSException;
-import jakarta.jms.MapMessage;
 import jakarta.jms.Message;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
@@ -12,7 +12,6 @@ import jakarta.jms.TextMessage;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultProducer;
 
-import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 
@@ -52,7 +51,7 @@ final class BatchJmsProducer extends DefaultProducer {
             Object body = exchange.getIn().getBody();
             if (body instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Delivery) {
                 for (Object d : list) {
-                    Message copy = copy(session, ((Delivery) d).message());
+                    Message copy = MessageCopy.of(session, ((Delivery) d).message());
                     addHeaders(exchange, copy);
                     producer.send(copy);
                 }
@@ -64,39 +63,6 @@ final class BatchJmsProducer extends DefaultProducer {
         } finally {
             producer.close();
         }
-    }
-
-    private static Message copy(Session session, Message original) throws JMSException {
-        Message copy;
-        if (original instanceof TextMessage t) {
-            copy = session.createTextMessage(t.getText());
-        } else if (original instanceof BytesMessage b) {
-            BytesMessage bytes = session.createBytesMessage();
-            byte[] content = new byte[(int) b.getBodyLength()];
-            b.reset();
-            b.readBytes(content);
-            bytes.writeBytes(content);
-            copy = bytes;
-        } else if (original instanceof MapMessage m) {
-            MapMessage map = session.createMapMessage();
-            for (Enumeration<?> names = m.getMapNames(); names.hasMoreElements(); ) {
-                String name = (String) names.nextElement();
-                map.setObject(name, m.getObject(name));
-            }
-            copy = map;
-        } else {
-            copy = session.createMessage();
-        }
-        for (Enumeration<?> names = original.getPropertyNames(); names.hasMoreElements(); ) {
-            String name = (String) names.nextElement();
-            if (!name.startsWith("JMSX") && !name.startsWith("_AMQ")) {
-                copy.setObjectProperty(name, original.getObjectProperty(name));
-            }
-        }
-        if (original.propertyExists("JMSXGroupID")) {
-            copy.setStringProperty("JMSXGroupID", original.getStringProperty("JMSXGroupID"));
-        }
-        return copy;
     }
 
     /** The exchange's own headers: not JMS's, not Camel's, not the batch's. */

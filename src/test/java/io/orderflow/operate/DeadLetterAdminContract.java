@@ -1,0 +1,213 @@
+package io.orderflow.operate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.orderflow.outbox.Event;
+import io.orderflow.outbox.EventJson;
+import io.orderflow.support.FlowTestSupport;
+import org.apache.camel.Exchange;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The admin API's dead letters on the real flow: listing, showing, retrying and discarding parked
+ * events and rejected order messages, the token, the audit, and bad requests that change nothing.
+ * Run against each database by a small subclass.
+ */
+abstract class DeadLetterAdminContract extends FlowTestSupport {
+
+    static final String TOKEN = "test-admin-token-0123456789";
+
+    protected Map<String, String> databaseSettings() {
+        return Map.of();
+    }
+
+    @Override
+    protected Map<String, String> settingsOverrides() {
+        Map<String, String> s = new HashMap<>(databaseSettings());
+        s.put("orderflow.admin.token", TOKEN);
+        return s;
+    }
+
+    @Test
+    void should_refuse_admin_calls_without_the_token_and_change_nothing() throws Exception {
+        String id = unique("TOK");
+        park("{not json", id);
+
+        assertThat(call("GET", "/admin/dead-letters", null, null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/admin/dead-letters", null, "wrong-token-0123456789").statusCode()).isEqualTo(401);
+        HttpResponse<String> refused = call("POST", "/admin/dead-letters/discard",
+                "{\"filter\":{\"orderId\":\"" + id + "\"},\"reason\":\"no\"}", "wrong-token-0123456789");
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(refused.headers().firstValue("WWW-Authenticate")).contains("Bearer");
+
+        JsonNode list = json(admin("GET", "/admin/dead-letters?orderId=" + id, null));
+        assertThat(list.get("total").asInt()).isEqualTo(1);
+        // read-only endpoints stay open
+        assertThat(get("/observe/health").statusCode()).isIn(200, 503);
+    }
+
+    @Test
+    void should_list_show_retry_and_discard_a_parked_event_and_audit_it() throws Exception {
+        String id = unique("DL");
+        park("{not json", id);
+
+        JsonNode list = json(admin("GET", "/admin/dead-letters?source=orderflow.dead-letter&eventType=OrderPlaced&orderId=" + id
+                + "&reason=" + URLEncoder.encode("not valid JSON", StandardCharsets.UTF_8), null));
+        assertThat(list.get("total").asInt()).isEqualTo(1);
+        JsonNode letter = list.get("deadLetters").get(0);
+        assertThat(letter.get("source").asText()).isEqualTo("orderflow.dead-letter");
+        assertThat(letter.get("retryTo").asText()).isEqualTo("orderflow.events::orderflow.events.stock");
+        assertThat(letter.get("orderId").asText()).isEqualTo(id);
+        assertThat(letter.get("reason").asText()).contains("not valid JSON");
+        assertThat(letter.has("body")).isFalse();
+        String letterId = letter.get("id").asText();
+        assertThat(json(admin("GET", "/admin/dead-letters?orderId=" + id + "&olderThan=PT1H", null)).get("total").asInt()).isZero();
+
+        JsonNode shown = json(admin("GET", "/admin/dead-letters/" + URLEncoder.encode(letterId, StandardCharsets.UTF_8), null));
+        assertThat(shown.get("body").asText()).isEqualTo("{not json");
+        assertThat(shown.get("properties").get("failedRoute").asText()).isEqualTo("stock-reservation");
+
+        // retried: still unreadable, so it is parked again, as a new dead letter with a fresh reason
+        JsonNode retried = json(admin("POST", "/admin/dead-letters/retry", "{\"ids\":[\"" + letterId + "\"]}"));
+        assertThat(retried.get("count").asInt()).isEqualTo(1);
+        await().atMost(TIMEOUT).until(() -> {
+            JsonNode again = json(admin("GET", "/admin/dead-letters?orderId=" + id, null));
+            return again.get("total").asInt() == 1 && !again.get("deadLetters").get(0).get("id").asText().equals(letterId);
+        });
+        JsonNode parkedAgain = json(admin("GET", "/admin/dead-letters?orderId=" + id, null)).get("deadLetters").get(0);
+        assertThat(json(admin("GET", "/admin/dead-letters/" + URLEncoder.encode(parkedAgain.get("id").asText(), StandardCharsets.UTF_8), null))
+                .get("properties").get("retriedFrom").asText()).isEqualTo(letterId);
+
+        JsonNode discarded = json(admin("POST", "/admin/dead-letters/discard",
+                "{\"filter\":{\"orderId\":\"" + id + "\"},\"reason\":\"garbage from a test producer\"}"));
+        assertThat(discarded.get("count").asInt()).isEqualTo(1);
+        assertThat(json(admin("GET", "/admin/dead-letters?orderId=" + id, null)).get("total").asInt()).isZero();
+
+        assertThat(count("SELECT COUNT(*) FROM admin_audit WHERE order_id = ? AND action = 'RETRY' "
+                + "AND moved_to = 'orderflow.events::orderflow.events.stock'", id)).isEqualTo(1);
+        assertThat(jdbc().queryForObject("SELECT reason FROM admin_audit WHERE order_id = ? AND action = 'DISCARD'", String.class, id))
+                .isEqualTo("garbage from a test producer");
+        JsonNode audit = json(admin("GET", "/admin/audit?limit=10", null));
+        assertThat(audit.get("records").toString()).contains(id, "DISCARD", "garbage from a test producer");
+    }
+
+    @Test
+    void should_count_a_retried_event_that_was_already_applied_as_a_duplicate_and_change_nothing() throws Exception {
+        String sku = unique("DUPDL");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("DA");
+        drop("orders", id + ".json", order(id, "da@example.com", sku, "3"));
+        awaitNotified(id);
+        String placed = jdbc().queryForObject("SELECT payload FROM order_outbox WHERE order_id = ?", String.class, id);
+        // as if it had been parked on a database failure that has since passed, after it was applied
+        Map<String, Object> headers = new HashMap<>();
+        headers.put("eventType", Event.ORDER_PLACED);
+        headers.put("orderId", id);
+        headers.put("failedQueue", "orderflow.events::orderflow.events.stock");
+        headers.put("failureReason", "a test's reason");
+        template.sendBodyAndHeaders("jms:queue:orderflow.dead-letter", placed, headers);
+        double duplicates = meter("service=\"stock\"");
+
+        JsonNode retried = json(admin("POST", "/admin/dead-letters/retry", "{\"filter\":{\"orderId\":\"" + id + "\"}}"));
+        assertThat(retried.get("count").asInt()).isEqualTo(1);
+
+        await().atMost(TIMEOUT).until(() -> meter("service=\"stock\"") > duplicates);
+        assertThat(stockOf(sku)).containsExactly(10, 3);
+        assertThat(count("SELECT COUNT(*) FROM stock_outbox WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(json(admin("GET", "/admin/dead-letters?orderId=" + id, null)).get("total").asInt()).isZero();
+    }
+
+    @Test
+    void should_retry_a_rejected_order_message_back_to_orders_in() throws Exception {
+        String sku = unique("REJ");
+        stock("sku,quantity\n" + sku + ",5\n");
+        String id = unique("RO");
+        // a valid order rejected under an earlier rule (say a lower size limit), now acceptable
+        template.sendBodyAndHeader("jms:queue:orders.in.rejected", order(id, "ro@example.com", sku, "1"), "rejectReason",
+                "order message is 900 bytes, over the limit of 500 bytes");
+        JsonNode list = json(admin("GET", "/admin/dead-letters?source=orders.in.rejected&reason=900", null));
+        assertThat(list.get("total").asInt()).isEqualTo(1);
+        assertThat(list.get("deadLetters").get(0).get("retryTo").asText()).isEqualTo("orders.in");
+
+        admin("POST", "/admin/dead-letters/retry", "{\"ids\":[\"" + list.get("deadLetters").get(0).get("id").asText() + "\"]}");
+
+        awaitStatus(id, "CONFIRMED");
+        awaitNotified(id);
+        assertThat(json(admin("GET", "/admin/dead-letters?source=orders.in.rejected&reason=900", null)).get("total").asInt()).isZero();
+    }
+
+    @Test
+    void should_answer_bad_requests_with_a_reason_and_change_nothing() throws Exception {
+        String id = unique("BAD");
+        park("{not json", id);
+        String letterId = json(admin("GET", "/admin/dead-letters?orderId=" + id, null)).get("deadLetters").get(0).get("id").asText();
+
+        assertThat(call("GET", "/admin/dead-letters/ID:no-such-letter", null, TOKEN).statusCode()).isEqualTo(404);
+        HttpResponse<String> unknown = call("POST", "/admin/dead-letters/discard",
+                "{\"ids\":[\"" + letterId + "\",\"ID:no-such-letter\"],\"reason\":\"x\"}", TOKEN);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).contains("ID:no-such-letter", "nothing was changed");
+        HttpResponse<String> age = call("GET", "/admin/dead-letters?olderThan=yesterday", null, TOKEN);
+        assertThat(age.statusCode()).isEqualTo(400);
+        assertThat(age.body()).contains("ISO-8601 duration");
+        assertThat(call("GET", "/admin/dead-letters?source=nowhere", null, TOKEN).statusCode()).isEqualTo(400);
+        assertThat(call("GET", "/admin/dead-letters?limit=0", null, TOKEN).statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/admin/dead-letters/retry", "{\"ids\":[\"" + letterId + "\"],\"filter\":{}}", TOKEN).statusCode())
+                .isEqualTo(400);
+        assertThat(call("POST", "/admin/dead-letters/retry", "{not json", TOKEN).statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/admin/dead-letters/discard", "{\"ids\":[\"" + letterId + "\"]}", TOKEN).body()).contains("reason");
+        HttpResponse<String> big = call("POST", "/admin/dead-letters/retry",
+                "{\"ids\":[\"" + "x".repeat(1_100_000) + "\"]}", TOKEN);
+        assertThat(big.statusCode()).isEqualTo(413);
+
+        assertThat(json(admin("GET", "/admin/dead-letters?orderId=" + id, null)).get("deadLetters").get(0).get("id").asText())
+                .isEqualTo(letterId);
+        assertThat(count("SELECT COUNT(*) FROM admin_audit WHERE order_id = ?", id)).isZero();
+    }
+
+    /** An unreadable OrderPlaced about the order, parked by the stock service. */
+    private void park(String body, String orderId) {
+        Map<String, Object> headers = new HashMap<>();
+        headers.put("eventType", Event.ORDER_PLACED);
+        headers.put("orderId", orderId);
+        template.sendBodyAndHeaders("jms:topic:orderflow.events", body, headers);
+        await().atMost(TIMEOUT).until(() -> json(admin("GET", "/admin/dead-letters?orderId=" + orderId, null)).get("total").asInt() == 1);
+    }
+
+    private double meter(String tag) throws Exception {
+        return get("/observe/metrics").body().lines().filter(l -> l.startsWith("orderflow_events_duplicates_total") && l.contains(tag))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    private String admin(String method, String path, String body) throws Exception {
+        HttpResponse<String> response = call(method, path, body, TOKEN);
+        assertThat(response.statusCode()).as(method + " " + path + ": " + response.body()).isEqualTo(200);
+        return response.body();
+    }
+
+    private HttpResponse<String> call(String method, String path, String body, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode json(String body) throws Exception {
+        return EventJson.MAPPER.readTree(body);
+    }
+}
