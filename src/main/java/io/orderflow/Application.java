@@ -6,6 +6,7 @@ import io.orderflow.config.OrderflowConfiguration;
 import io.orderflow.config.Preflight;
 import io.orderflow.config.Settings;
 import io.orderflow.config.SettingsException;
+import io.orderflow.operate.DeadLettersCommand;
 import org.apache.camel.main.Main;
 
 /** Runs orderflow: {@code java -jar orderflow.jar}. */
@@ -24,6 +25,10 @@ public final class Application {
             }
             if (args.length > 0 && args[0].equals("check")) {
                 System.exit(CheckCommand.run(settings, System.out));
+                return;
+            }
+            if (args.length > 0 && args[0].equals("dead-letters")) {
+                System.exit(DeadLettersCommand.run(settings, args, System.out));
                 return;
             }
             Preflight.check(settings);

@@ -176,6 +176,14 @@ class SettingsTest {
     }
 
     @Test
+    void should_refuse_a_short_admin_token_and_accept_a_long_one() {
+        assertThat(refusal(Map.of("orderflow.admin.token", "secret"))).contains("orderflow.admin.token", "16");
+        assertThat(refusal(Map.of("orderflow.admin.token", "has a space in it 0123"))).contains("orderflow.admin.token");
+        assertThat(load(Map.of("orderflow.admin.token", "0123456789abcdef0123")).get("orderflow.admin.token"))
+                .isEqualTo("0123456789abcdef0123");
+    }
+
+    @Test
     void should_accept_mail_mode_smtp() {
         assertThat(load(Map.of("orderflow.mail.mode", "smtp")).get("orderflow.mail.mode")).isEqualTo("smtp");
     }

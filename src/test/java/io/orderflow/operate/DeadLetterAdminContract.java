@@ -177,6 +177,42 @@ abstract class DeadLetterAdminContract extends FlowTestSupport {
         assertThat(count("SELECT COUNT(*) FROM admin_audit WHERE order_id = ?", id)).isZero();
     }
 
+    @Test
+    void should_list_retry_and_discard_from_the_command_line() throws Exception {
+        String id = unique("CLI");
+        park("{not json", id);
+
+        CommandOutput list = command("list", "--order-id=" + id);
+        assertThat(list.code).isZero();
+        assertThat(list.text).contains("1 dead letter(s)", "orderflow.dead-letter", "OrderPlaced", id, "not valid JSON");
+        String letterId = list.text.lines().filter(l -> l.contains(id)).findFirst().orElseThrow().split("  ")[0];
+
+        CommandOutput shown = command("show", letterId);
+        assertThat(shown.code).isZero();
+        assertThat(shown.text).contains("\"body\" : \"{not json\"");
+        assertThat(command("discard", letterId).code).as("a discard without --because").isEqualTo(1);
+        assertThat(command("retry", "--all", "--older-than=soon").text).contains("400", "ISO-8601");
+        assertThat(command("frobnicate").code).isEqualTo(2);
+
+        CommandOutput discarded = command("discard", "--because=test garbage", "--all", "--order-id=" + id);
+        assertThat(discarded.code).isZero();
+        assertThat(discarded.text).contains("\"count\" : 1");
+        assertThat(command("list", "--order-id=" + id).text).contains("0 dead letter(s)");
+        assertThat(command("audit", "--limit=5").text).contains(id, "test garbage", "orderflow-cli");
+    }
+
+    private record CommandOutput(int code, String text) {
+    }
+
+    private CommandOutput command(String... args) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        String[] all = new String[args.length + 1];
+        all[0] = "dead-letters";
+        System.arraycopy(args, 0, all, 1, args.length);
+        int code = DeadLettersCommand.run(settings, all, new java.io.PrintStream(bytes, true, StandardCharsets.UTF_8));
+        return new CommandOutput(code, bytes.toString(StandardCharsets.UTF_8));
+    }
+
     /** An unreadable OrderPlaced about the order, parked by the stock service. */
     private void park(String body, String orderId) {
         Map<String, Object> headers = new HashMap<>();
