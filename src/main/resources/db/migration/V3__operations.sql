@@ -19,3 +19,6 @@ CREATE INDEX admin_audit_by_time ON admin_audit (acted_at);
 CREATE INDEX email_notification_by_status ON email_notification (status, created_at);
 -- when the mail server refused it for good (status FAILED): a 5xx answer is not retried
 ALTER TABLE email_notification ADD COLUMN failed_at TIMESTAMP WITH TIME ZONE;
+-- the order service's record of a notification the mail server refused (from NotificationFailed);
+-- cleared when a later attempt notifies the customer
+ALTER TABLE orders ADD COLUMN notification_failure VARCHAR(2000);

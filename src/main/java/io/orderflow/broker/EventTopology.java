@@ -2,6 +2,10 @@ package io.orderflow.broker;
 
 import org.apache.activemq.artemis.api.core.ActiveMQQueueExistsException;
 import org.apache.activemq.artemis.api.core.QueueConfiguration;
+import org.apache.activemq.artemis.api.core.client.ClientMessage;
+import org.apache.activemq.artemis.api.core.client.ClientRequestor;
+import org.apache.activemq.artemis.api.core.management.ManagementHelper;
+import org.apache.activemq.artemis.api.core.management.ResourceNames;
 import org.apache.activemq.artemis.api.core.RoutingType;
 import org.apache.activemq.artemis.api.core.SimpleString;
 import org.apache.activemq.artemis.api.core.client.ActiveMQClient;
@@ -35,7 +39,7 @@ public final class EventTopology {
     static {
         EVENT_QUEUES.put("orderflow.events.stock", "eventType = 'OrderPlaced'");
         EVENT_QUEUES.put("orderflow.events.email", "eventType IN ('StockReserved', 'OutOfStock')");
-        EVENT_QUEUES.put("orderflow.events.order", "eventType IN ('StockReserved', 'OutOfStock', 'CustomerNotified')");
+        EVENT_QUEUES.put("orderflow.events.order", "eventType IN ('StockReserved', 'OutOfStock', 'CustomerNotified', 'NotificationFailed')");
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(EventTopology.class);
@@ -67,12 +71,33 @@ public final class EventTopology {
         }
     }
 
+    /** Through the broker's management address: the queue and the messages on it stay. */
+    private static void updateFilter(ClientSession session, String address, String name, RoutingType type, String filter,
+                                     String actual) throws Exception {
+        String configuration = QueueConfiguration.of(name).setAddress(address).setRoutingType(type).setFilterString(filter)
+                .setDurable(true).toJSON();
+        try (ClientRequestor requestor = new ClientRequestor(session, "activemq.management")) {
+            ClientMessage request = session.createMessage(false);
+            ManagementHelper.putOperationInvocation(request, ResourceNames.BROKER, "updateQueue", configuration);
+            session.start();
+            ClientMessage reply = requestor.request(request, 10_000);
+            if (reply != null && ManagementHelper.hasOperationSucceeded(reply)) {
+                LOG.info("Queue {}: filter [{}] updated to [{}]", name, actual, filter);
+                return;
+            }
+            LOG.warn("Queue {} has filter [{}], expected [{}], and the broker refused to update it ({}); events may be misrouted: "
+                    + "update it with the broker's tools", name, actual, filter,
+                    reply == null ? "no answer" : ManagementHelper.getResult(reply));
+        }
+    }
+
     private static void queue(ClientSession session, String address, String name, RoutingType type, String filter) throws Exception {
         ClientSession.QueueQuery existing = session.queueQuery(SimpleString.of(name));
         if (existing.isExists()) {
             String actual = existing.getFilterString() == null ? null : existing.getFilterString().toString();
             if (filter != null && !filter.equals(actual)) {
-                LOG.warn("Queue {} has filter [{}], expected [{}]; events may be misrouted", name, actual, filter);
+                // declared by an earlier version, which consumed fewer event types
+                updateFilter(session, address, name, type, filter, actual);
             }
             return;
         }

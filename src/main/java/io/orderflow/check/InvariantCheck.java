@@ -76,7 +76,11 @@ public final class InvariantCheck {
                         + "(SELECT 1 FROM email_outbox x WHERE x.order_id = n.order_id AND x.event_type = 'CustomerNotified')");
 
         pendingCount(pending, "orders not decided yet (PLACED)", "SELECT COUNT(*) FROM orders WHERE status = 'PLACED'");
-        pendingCount(pending, "decided orders not notified yet", "SELECT COUNT(*) FROM orders WHERE status <> 'PLACED' AND notified_at IS NULL");
+        pendingCount(pending, "decided orders not notified yet", "SELECT COUNT(*) FROM orders o WHERE status <> 'PLACED' "
+                + "AND notified_at IS NULL AND NOT EXISTS (SELECT 1 FROM email_notification n WHERE n.order_id = o.order_id "
+                + "AND n.status IN ('FAILED', 'DISCARDED'))");
+        pendingCount(pending, "notifications refused by the mail server, waiting for an operator (dead letters, source notifications)",
+                "SELECT COUNT(*) FROM email_notification WHERE status = 'FAILED'");
         pendingCount(pending, "decided orders without a notification record yet", "SELECT COUNT(*) FROM orders o WHERE o.status <> 'PLACED' "
                 + "AND NOT EXISTS (SELECT 1 FROM email_notification n WHERE n.order_id = o.order_id)");
         pendingCount(pending, "notifications waiting to be sent", "SELECT COUNT(*) FROM email_notification WHERE status = 'PENDING'");

@@ -21,6 +21,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -32,6 +33,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * woken when a notification is recorded. A slow mail server holds up one thread's batch, not the
  * others. A send that fails is retried later with a growing,
  * capped delay; the notification waits in the database meanwhile and nothing is rolled back.
+ * A permanent refusal by the mail server (a 5xx answer to the recipient or the message) is not
+ * retried: the notification becomes FAILED with the server's answer and a NotificationFailed
+ * event tells the order service; an operator retries it with the dead-letter admin API.
  *
  * <p>Guarantee: every notification is sent at least once. If the process dies after the mail
  * server accepted it and before the commit, it is sent again, with the same Message-ID.
@@ -50,6 +54,7 @@ public final class NotificationSender implements Wakeable {
     private final int batchSize;
     private final Counter sent;
     private final Counter failed;
+    private final Counter refused;
 
     private final Set<String> claims = ConcurrentHashMap.newKeySet();
     private volatile Runnable wake = () -> { };
@@ -67,6 +72,8 @@ public final class NotificationSender implements Wakeable {
         this.sent = Counter.builder("orderflow.notifications.sent").register(meters);
         this.failed = Counter.builder("orderflow.notifications.failed")
                 .description("Failed attempts to send a notification (retried)").register(meters);
+        this.refused = Counter.builder("orderflow.notifications.refused")
+                .description("Notifications the mail server refused for good (5xx): FAILED, not retried").register(meters);
     }
 
     @Override
@@ -109,6 +116,8 @@ public final class NotificationSender implements Wakeable {
                     pending.put(rs.getString(1), rs.getInt(2));
                 }, due.stream().map(d -> d.notification().orderId()).toArray());
         List<Notification> sentNow = new ArrayList<>();
+        List<Notification> refusedNow = new ArrayList<>();
+        List<String> refusals = new ArrayList<>();
         for (Due d : due) {
             Notification n = d.notification();
             if (!Integer.valueOf(d.attempts()).equals(pending.get(n.orderId()))) {
@@ -120,6 +129,12 @@ public final class NotificationSender implements Wakeable {
                 sentNow.add(n);
                 LOG.debug("Sent {} notification {} for order {} to {}", n.kind(), n.messageId(), n.orderId(), n.recipient());
             } catch (Exception e) {
+                Optional<String> refusal = MailRefusal.permanent(e);
+                if (refusal.isPresent()) {
+                    refusedNow.add(n);
+                    refusals.add(refusal.get());
+                    continue;
+                }
                 long delay = Math.min(maxDelayMs, initialDelayMs * (1L << Math.min(20, d.attempts())));
                 String reason = describe(e);
                 jdbc.update("UPDATE email_notification SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE order_id = ?",
@@ -147,7 +162,37 @@ public final class NotificationSender implements Wakeable {
             outbox.appendAll(notified);
             sent.increment(sentNow.size());
         }
+        if (!refusedNow.isEmpty()) {
+            giveUp(refusedNow, refusals);
+        }
         return true;
+    }
+
+    /**
+     * FAILED, with the server's answer, and a NotificationFailed event for the order service: the
+     * server refused these for good, so they are not retried until an operator says so (the
+     * dead-letter admin API).
+     */
+    private void giveUp(List<Notification> refusedNow, List<String> answers) {
+        Timestamp failedAt = Timestamp.from(Instant.now());
+        List<Event> failedEvents = new ArrayList<>(refusedNow.size());
+        for (int i = 0; i < refusedNow.size(); i++) {
+            Notification n = refusedNow.get(i);
+            String answer = truncate(answers.get(i), 2000);
+            jdbc.update("UPDATE email_notification SET status = 'FAILED', attempts = attempts + 1, failed_at = ?, last_error = ? "
+                    + "WHERE order_id = ?", failedAt, answer, n.orderId());
+            ObjectNode data = EventJson.MAPPER.createObjectNode();
+            data.put("kind", n.kind());
+            data.put("messageId", n.messageId());
+            data.put("recipient", n.recipient());
+            data.put("reason", answer);
+            failedEvents.add(Event.create(Event.NOTIFICATION_FAILED, n.orderId(), data));
+            LOG.warn("The mail server refused the {} notification for order {} to {} for good: {}. Not retried; listed with "
+                    + "the dead letters (source notifications) for an operator to retry or discard", n.kind(), n.orderId(),
+                    n.recipient(), answer);
+        }
+        outbox.appendAll(failedEvents);
+        refused.increment(refusedNow.size());
     }
 
     private record Due(Notification notification, int attempts) {

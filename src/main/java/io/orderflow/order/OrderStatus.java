@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The order service's handler of StockReserved, OutOfStock and CustomerNotified. It keeps the
- * status PLACED -> CONFIRMED or REJECTED and when the customer was notified. Each event sets a
+ * The order service's handler of StockReserved, OutOfStock, CustomerNotified and NotificationFailed.
+ * It keeps the status PLACED -> CONFIRMED or REJECTED, when the customer was notified, and why a
+ * notification was refused. Each event sets a
  * different fact, once, so the result does not depend on the order in which they arrive.
  */
 public final class OrderStatus implements EventConsumer.Handler {
@@ -34,7 +35,7 @@ public final class OrderStatus implements EventConsumer.Handler {
     @Override
     public void check(Event event) {
         switch (event.type()) {
-            case Event.STOCK_RESERVED, Event.OUT_OF_STOCK, Event.CUSTOMER_NOTIFIED -> { }
+            case Event.STOCK_RESERVED, Event.OUT_OF_STOCK, Event.CUSTOMER_NOTIFIED, Event.NOTIFICATION_FAILED -> { }
             default -> throw new UnreadableEventException("order service does not handle " + event.type() + " events");
         }
     }
@@ -62,6 +63,7 @@ public final class OrderStatus implements EventConsumer.Handler {
         List<Event> decided = new ArrayList<>();
         List<Object[]> notified = new ArrayList<>();
         List<Event> notifiedEvents = new ArrayList<>();
+        List<Object[]> notificationFailures = new ArrayList<>();
         for (Event event : events) {
             if (duplicates.contains(event.eventId())) {
                 continue;
@@ -76,6 +78,8 @@ public final class OrderStatus implements EventConsumer.Handler {
                     decisions.add(new Object[] {"REJECTED", outOfStockReason(event.data()), at, event.orderId()});
                     decided.add(event);
                 }
+                case Event.NOTIFICATION_FAILED -> notificationFailures.add(new Object[] {
+                        event.data().path("reason").asText("refused by the mail server"), event.orderId()});
                 default -> {
                     notified.add(new Object[] {at, event.data().path("messageId").asText(), event.orderId()});
                     notifiedEvents.add(event);
@@ -91,7 +95,10 @@ public final class OrderStatus implements EventConsumer.Handler {
                 LOG.warn("Order {} was decided before; {} {} leaves it as it is", event.orderId(), event.type(), event.eventId());
             }
         }
-        int[] notifiedNow = jdbc.batchUpdate("UPDATE orders SET notified_at = ?, notification_message_id = ? "
+        // a refusal shows until the customer is notified after all (an operator's retry); one that
+        // arrives after the notification it preceded changes nothing
+        jdbc.batchUpdate("UPDATE orders SET notification_failure = ? WHERE order_id = ? AND notified_at IS NULL", notificationFailures);
+        int[] notifiedNow = jdbc.batchUpdate("UPDATE orders SET notified_at = ?, notification_message_id = ?, notification_failure = NULL "
                 + "WHERE order_id = ? AND notified_at IS NULL", notified);
         for (int i = 0; i < notifiedNow.length; i++) {
             if (notifiedNow[i] == 0) {

@@ -19,7 +19,7 @@ public final class OrderView {
     /** @return the order, or null if unknown */
     public Map<String, Object> find(String orderId) {
         List<Map<String, Object>> found = jdbc.query("SELECT order_id, customer_name, customer_email, status, rejection_reason, "
-                + "placed_at, decided_at, notified_at, notification_message_id, source FROM orders WHERE order_id = ?", (rs, i) -> {
+                + "placed_at, decided_at, notified_at, notification_message_id, source, notification_failure FROM orders WHERE order_id = ?", (rs, i) -> {
                     Map<String, Object> o = new LinkedHashMap<>();
                     o.put("orderId", rs.getString(1));
                     Map<String, Object> customer = new LinkedHashMap<>();
@@ -34,6 +34,10 @@ public final class OrderView {
                     o.put("decidedAt", iso(rs.getTimestamp(7)));
                     o.put("notifiedAt", iso(rs.getTimestamp(8)));
                     o.put("notificationMessageId", rs.getString(9));
+                    if (rs.getString(11) != null) {
+                        // the mail server refused it for good: an operator can retry it (dead letters, source notifications)
+                        o.put("notificationFailure", rs.getString(11));
+                    }
                     o.put("source", rs.getString(10));
                     return o;
                 }, orderId);

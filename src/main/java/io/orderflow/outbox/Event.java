@@ -15,6 +15,8 @@ public record Event(String eventId, String type, String orderId, String occurred
     public static final String STOCK_RESERVED = "StockReserved";
     public static final String OUT_OF_STOCK = "OutOfStock";
     public static final String CUSTOMER_NOTIFIED = "CustomerNotified";
+    /** The mail server refused the order's notification for good; data: kind, messageId, recipient, reason. */
+    public static final String NOTIFICATION_FAILED = "NotificationFailed";
 
     public static final int SCHEMA_VERSION = 1;
 

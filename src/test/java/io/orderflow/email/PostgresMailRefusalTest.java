@@ -1,0 +1,24 @@
+package io.orderflow.email;
+
+import io.orderflow.support.TestPostgres;
+import org.junit.jupiter.api.AfterAll;
+
+import java.util.Map;
+
+/** A mail server's refusals, on a PostgreSQL server. */
+class PostgresMailRefusalTest extends MailRefusalContract {
+
+    private TestPostgres postgres;
+
+    @Override
+    protected Map<String, String> databaseSettings() {
+        postgres = TestPostgres.create();
+        return Map.of("orderflow.db.url", postgres.url(), "orderflow.db.user", postgres.user());
+    }
+
+    @AfterAll
+    void dropDatabase() throws Exception {
+        context.stop();
+        postgres.close();
+    }
+}
