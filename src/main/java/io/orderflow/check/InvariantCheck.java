@@ -2,8 +2,12 @@ package io.orderflow.check;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Checks the guarantees against the database: every order decided once and notified once, stock
@@ -13,7 +17,8 @@ import java.util.List;
  */
 public final class InvariantCheck {
 
-    public record Report(int orders, List<String> violations, List<String> pending) {
+    /** @param checkedSince orders placed before it are past retention and not checked; null if all are */
+    public record Report(int orders, List<String> violations, List<String> pending, Instant checkedSince) {
         public boolean ok() {
             return violations.isEmpty();
         }
@@ -24,20 +29,33 @@ public final class InvariantCheck {
     }
 
     private final JdbcTemplate jdbc;
+    private final Supplier<Optional<Instant>> horizon;
 
+    /** Checks every order: nothing was deleted by retention. */
     public InvariantCheck(JdbcTemplate jdbc) {
+        this(jdbc, Optional::empty);
+    }
+
+    /**
+     * Checks the orders placed since the horizon: the retention policy keeps all their events,
+     * processed-event rows and notifications; older orders may have lost those records.
+     */
+    public InvariantCheck(JdbcTemplate jdbc, Supplier<Optional<Instant>> horizon) {
         this.jdbc = jdbc;
+        this.horizon = horizon;
     }
 
     /** Safe to call from several threads: each run collects into lists of its own. */
     public Report run() {
         List<String> violations = new ArrayList<>();
         List<String> pending = new ArrayList<>();
-        int orders = jdbc.queryForObject("SELECT COUNT(*) FROM orders", Integer.class);
+        Optional<Instant> checkedSince = horizon.get();
+        Timestamp since = Timestamp.from(checkedSince.orElse(Instant.EPOCH));
+        int orders = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE placed_at >= ?", Integer.class, since);
 
         violation(violations, "order %s has %s OrderPlaced events in its outbox (expected exactly 1)",
                 "SELECT o.order_id, COUNT(x.event_id) FROM orders o LEFT JOIN order_outbox x ON x.order_id = o.order_id "
-                        + "AND x.event_type = 'OrderPlaced' GROUP BY o.order_id HAVING COUNT(x.event_id) <> 1");
+                        + "AND x.event_type = 'OrderPlaced' WHERE o.placed_at >= ? GROUP BY o.order_id HAVING COUNT(x.event_id) <> 1", since);
         violation(violations, "order %s was decided %s times by the stock service (expected at most 1)",
                 "SELECT order_id, COUNT(*) FROM stock_outbox WHERE event_type IN ('StockReserved', 'OutOfStock') "
                         + "GROUP BY order_id HAVING COUNT(*) > 1");
@@ -47,9 +65,9 @@ public final class InvariantCheck {
         violation(violations, "order %s was notified %s times (expected at most 1 CustomerNotified)",
                 "SELECT order_id, COUNT(*) FROM email_outbox WHERE event_type = 'CustomerNotified' GROUP BY order_id HAVING COUNT(*) > 1");
         violation(violations, "order %s has status %s but no matching stock decision",
-                "SELECT o.order_id, o.status FROM orders o WHERE o.status <> 'PLACED' AND NOT EXISTS (SELECT 1 FROM stock_outbox s "
-                        + "WHERE s.order_id = o.order_id AND s.event_type = CASE o.status WHEN 'CONFIRMED' THEN 'StockReserved' "
-                        + "ELSE 'OutOfStock' END)");
+                "SELECT o.order_id, o.status FROM orders o WHERE o.status <> 'PLACED' AND o.placed_at >= ? AND NOT EXISTS "
+                        + "(SELECT 1 FROM stock_outbox s WHERE s.order_id = o.order_id AND s.event_type = CASE o.status "
+                        + "WHEN 'CONFIRMED' THEN 'StockReserved' ELSE 'OutOfStock' END)", since);
         violation(violations, "order %s has reservations but its stock decision was %s",
                 "SELECT DISTINCT r.order_id, s.event_type FROM stock_reservation r JOIN stock_outbox s ON s.order_id = r.order_id "
                         + "AND s.event_type = 'OutOfStock'");
@@ -72,8 +90,8 @@ public final class InvariantCheck {
         violation(violations, "notification for order %s is %s but no order exists",
                 "SELECT n.order_id, n.status FROM email_notification n WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = n.order_id)");
         violation(violations, "notification for order %s was sent (%s) but no CustomerNotified was emitted",
-                "SELECT n.order_id, n.message_id FROM email_notification n WHERE n.status = 'SENT' AND NOT EXISTS "
-                        + "(SELECT 1 FROM email_outbox x WHERE x.order_id = n.order_id AND x.event_type = 'CustomerNotified')");
+                "SELECT n.order_id, n.message_id FROM email_notification n WHERE n.status = 'SENT' AND n.created_at >= ? AND NOT EXISTS "
+                        + "(SELECT 1 FROM email_outbox x WHERE x.order_id = n.order_id AND x.event_type = 'CustomerNotified')", since);
 
         pendingCount(pending, "orders not decided yet (PLACED)", "SELECT COUNT(*) FROM orders WHERE status = 'PLACED'");
         pendingCount(pending, "decided orders not notified yet", "SELECT COUNT(*) FROM orders o WHERE status <> 'PLACED' "
@@ -82,23 +100,23 @@ public final class InvariantCheck {
         pendingCount(pending, "notifications refused by the mail server, waiting for an operator (dead letters, source notifications)",
                 "SELECT COUNT(*) FROM email_notification WHERE status = 'FAILED'");
         pendingCount(pending, "decided orders without a notification record yet", "SELECT COUNT(*) FROM orders o WHERE o.status <> 'PLACED' "
-                + "AND NOT EXISTS (SELECT 1 FROM email_notification n WHERE n.order_id = o.order_id)");
+                + "AND o.placed_at >= ? AND NOT EXISTS (SELECT 1 FROM email_notification n WHERE n.order_id = o.order_id)", since);
         pendingCount(pending, "notifications waiting to be sent", "SELECT COUNT(*) FROM email_notification WHERE status = 'PENDING'");
         for (String service : new String[] {"order", "stock", "email"}) {
             pendingCount(pending, service + " outbox events not yet published",
                     "SELECT COUNT(*) FROM " + service + "_outbox WHERE published_at IS NULL");
         }
-        return new Report(orders, List.copyOf(violations), List.copyOf(pending));
+        return new Report(orders, List.copyOf(violations), List.copyOf(pending), checkedSince.orElse(null));
     }
 
-    private void violation(List<String> violations, String format, String sql) {
+    private void violation(List<String> violations, String format, String sql, Object... args) {
         jdbc.query(sql, rs -> {
             violations.add(String.format(format, rs.getString(1), rs.getString(2)));
-        });
+        }, args);
     }
 
-    private void pendingCount(List<String> pending, String what, String sql) {
-        int n = jdbc.queryForObject(sql, Integer.class);
+    private void pendingCount(List<String> pending, String what, String sql, Object... args) {
+        int n = jdbc.queryForObject(sql, Integer.class, args);
         if (n > 0) {
             pending.add(n + " " + what);
         }

@@ -34,6 +34,8 @@ import io.orderflow.outbox.EventConsumer;
 import io.orderflow.outbox.Outbox;
 import io.orderflow.outbox.OutboxRelay;
 import io.orderflow.infra.worker.WorkerComponent;
+import io.orderflow.retention.Retention;
+import io.orderflow.retention.RetentionPolicy;
 import io.orderflow.stock.StockLevels;
 import io.orderflow.stock.StockReservation;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
@@ -173,7 +175,9 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));
         registry.bind("deadLetters", new DeadLetters(meters));
         registry.bind("jsonResponse", new JsonResponse());
-        registry.bind("invariantCheck", new InvariantCheck(db.jdbc()));
+        RetentionPolicy retention = RetentionPolicy.from(settings);
+        registry.bind("invariantCheck", new InvariantCheck(db.jdbc(), () -> retention.horizon(java.time.Instant.now())));
+        registry.bind("retention", new Retention(db.jdbc(), db.transactions(), db.dialect(), retention, settings.dataDir(), meters));
 
         // each service's relay, run by its routes in 60-relays.yaml (started where the service runs)
         context.addComponent("worker", new WorkerComponent(outages));

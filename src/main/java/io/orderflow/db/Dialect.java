@@ -48,6 +48,17 @@ public enum Dialect {
      * Selection is by state (not yet published), never by a remembered last id: ids are allocated
      * before commit and can become visible out of order.
      */
+    /**
+     * Deletes at most n rows of the table that match the condition (its one parameter comes
+     * first, n second). On PostgreSQL rows another instance is deleting are skipped; H2 deletes in
+     * its index's order without the sub-select that would scan the whole table.
+     */
+    public String deleteBatch(String table, String key, String condition) {
+        return this == H2 ? "DELETE FROM " + table + " WHERE " + condition + " FETCH FIRST ? ROWS ONLY"
+                : "DELETE FROM " + table + " WHERE " + key + " IN (SELECT " + key + " FROM " + table + " WHERE " + condition
+                        + " LIMIT ? FOR UPDATE SKIP LOCKED)";
+    }
+
     public String pendingOutboxRows(String table) {
         return String.format(pendingOutboxRows, table);
     }

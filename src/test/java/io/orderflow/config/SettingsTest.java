@@ -184,6 +184,20 @@ class SettingsTest {
     }
 
     @Test
+    void should_refuse_a_dedup_retention_shorter_than_the_replay_or_redelivery_window() {
+        assertThat(refusal(Map.of("orderflow.retention.processed-events", "P1D"))).contains(
+                "orderflow.retention.processed-events (PT24H) is shorter than orderflow.retention.outbox (PT168H)");
+        assertThat(refusal(Map.of("orderflow.retention.notifications", "P1D"))).contains("orderflow.retention.notifications");
+        assertThat(refusal(Map.of("orderflow.retention.outbox", "PT1M", "orderflow.retention.processed-events", "PT2M")))
+                .contains("redelivery window", "orderflow.broker.max-delivery-attempts");
+        assertThat(refusal(Map.of("orderflow.retention.outbox", "")))
+                .contains("orderflow.retention.processed-events", "forever");
+        assertThat(refusal(Map.of("orderflow.retention.files", "a month"))).contains("orderflow.retention.files", "ISO-8601");
+        assertThat(load(Map.of("orderflow.retention.outbox", "", "orderflow.retention.processed-events", "",
+                "orderflow.retention.notifications", "")).get("orderflow.retention.outbox")).isEmpty();
+    }
+
+    @Test
     void should_accept_mail_mode_smtp() {
         assertThat(load(Map.of("orderflow.mail.mode", "smtp")).get("orderflow.mail.mode")).isEqualTo("smtp");
     }

@@ -1,0 +1,99 @@
+package io.orderflow.retention;
+
+import io.orderflow.check.InvariantCheck;
+import io.orderflow.support.FlowTestSupport;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Retention on the real flow: what is past its retention goes, in batches smaller than what there
+ * is to delete; what is recent stays; the invariant check covers what is kept. Run against each
+ * database by a small subclass.
+ */
+abstract class RetentionContract extends FlowTestSupport {
+
+    protected Map<String, String> databaseSettings() {
+        return Map.of();
+    }
+
+    @Override
+    protected Map<String, String> settingsOverrides() {
+        Map<String, String> s = new java.util.HashMap<>(databaseSettings());
+        // smaller than the rows to delete: several batches per table
+        s.put("orderflow.retention.batch-size", "2");
+        return s;
+    }
+
+    @Test
+    void should_delete_what_is_past_retention_in_batches_and_keep_what_is_recent() throws Exception {
+        String sku = unique("RET");
+        stock("sku,quantity\n" + sku + ",100\n");
+        String[] old = new String[5];
+        for (int i = 0; i < old.length; i++) {
+            old[i] = unique("OLD");
+            drop("orders", old[i] + ".json", order(old[i], "old@example.com", sku, "1"));
+        }
+        String recent = unique("NEW");
+        drop("orders", recent + ".json", order(recent, "new@example.com", sku, "1"));
+        for (String id : old) {
+            awaitNotified(id);
+        }
+        awaitNotified(recent);
+        await(() -> count("SELECT COUNT(*) FROM email_outbox WHERE published_at IS NULL") == 0);
+
+        // the old orders' records, as if written 40 days ago
+        Timestamp longAgo = Timestamp.from(Instant.now().minus(Duration.ofDays(40)));
+        for (String id : old) {
+            for (String table : new String[] {"order_outbox", "stock_outbox", "email_outbox"}) {
+                jdbc().update("UPDATE " + table + " SET created_at = ?, published_at = ? WHERE order_id = ?", longAgo, longAgo, id);
+            }
+            jdbc().update("UPDATE stock_processed_event SET processed_at = ? WHERE order_id = ?", longAgo, id);
+            jdbc().update("UPDATE email_processed_event SET processed_at = ? WHERE order_id = ?", longAgo, id);
+            jdbc().update("UPDATE email_notification SET created_at = ? WHERE order_id = ?", longAgo, id);
+            jdbc().update("UPDATE orders SET placed_at = ? WHERE order_id = ?", longAgo, id);
+            Files.setLastModifiedTime(dataDir.resolve("orders/done/" + id + ".json"), FileTime.from(longAgo.toInstant()));
+            Files.setLastModifiedTime(dataDir.resolve("mail/" + id + ".confirmation.eml"), FileTime.from(longAgo.toInstant()));
+        }
+
+        context.getRegistry().lookupByNameAndType("retention", Retention.class).run();
+
+        for (String id : old) {
+            assertThat(count("SELECT COUNT(*) FROM order_outbox WHERE order_id = ?", id)).isZero();
+            assertThat(count("SELECT COUNT(*) FROM stock_outbox WHERE order_id = ?", id)).isZero();
+            assertThat(count("SELECT COUNT(*) FROM email_outbox WHERE order_id = ?", id)).isZero();
+            assertThat(count("SELECT COUNT(*) FROM stock_processed_event WHERE order_id = ?", id)).isZero();
+            assertThat(count("SELECT COUNT(*) FROM email_processed_event WHERE order_id = ?", id)).isZero();
+            assertThat(count("SELECT COUNT(*) FROM email_notification WHERE order_id = ?", id)).isZero();
+            assertThat(dataDir.resolve("orders/done/" + id + ".json")).doesNotExist();
+            assertThat(dataDir.resolve("mail/" + id + ".confirmation.eml")).doesNotExist();
+            // the order itself, its lines, its timeline and its reservations are the business record: kept
+            assertThat(status(id)).isEqualTo("CONFIRMED");
+            assertThat(count("SELECT COUNT(*) FROM order_event WHERE order_id = ?", id)).isEqualTo(3);
+        }
+        assertThat(count("SELECT COUNT(*) FROM order_outbox WHERE order_id = ?", recent)).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM stock_processed_event WHERE order_id = ?", recent)).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM email_notification WHERE order_id = ?", recent)).isEqualTo(1);
+        assertThat(dataDir.resolve("orders/done/" + recent + ".json")).exists();
+        assertThat(dataDir.resolve("mail/" + recent + ".confirmation.eml")).exists();
+        assertThat(get("/observe/metrics").body()).contains("orderflow_retention_run_seconds_count", "orderflow_retention_deleted_total");
+
+        // the check covers what retention keeps, and holds
+        InvariantCheck.Report report = context.getRegistry().lookupByNameAndType("invariantCheck", InvariantCheck.class).run();
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.checkedSince()).isAfter(Instant.now().minus(Duration.ofDays(8)));
+        assertThat(new InvariantCheck(jdbc()).run().violations()).as("without the horizon, deleted events would look lost").isNotEmpty();
+    }
+
+    private static void await(java.util.concurrent.Callable<Boolean> condition) {
+        org.awaitility.Awaitility.await().atMost(TIMEOUT).until(condition);
+    }
+}
