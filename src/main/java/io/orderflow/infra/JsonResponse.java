@@ -9,6 +9,16 @@ import java.util.Map;
 /** Writes an API answer: the body as JSON, or 404 with a JSON error when there is nothing. */
 public final class JsonResponse {
 
+    /** 400 with the failure's message as the reason. */
+    public void badRequest(Exchange exchange) throws JsonProcessingException {
+        Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        exchange.getMessage().removeHeaders("*");
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 400);
+        exchange.getMessage().setBody(EventJson.MAPPER.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(Map.of("error", String.valueOf(failure == null ? "bad request" : failure.getMessage()))));
+    }
+
     public void write(Exchange exchange, String what) throws JsonProcessingException {
         Object body = exchange.getMessage().getBody();
         exchange.getMessage().removeHeaders("*");

@@ -116,7 +116,8 @@ public final class OrderIntake {
             ObjectNode data = EventJson.MAPPER.createObjectNode();
             data.set("customer", EventJson.tree(order.customer()));
             data.set("lines", EventJson.tree(order.lines()));
-            events.add(Event.create(Event.ORDER_PLACED, order.orderId(), data));
+            // occurred when the order was placed: the order as it stood at placedAt shows it
+            events.add(Event.create(Event.ORDER_PLACED, order.orderId(), data, now.toInstant()));
         }
         jdbc.batchUpdate("INSERT INTO order_line (order_id, line_no, sku, quantity) VALUES (?, ?, ?, ?)", lines);
         outbox.appendAll(events);

@@ -3,6 +3,8 @@ package io.orderflow.order;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,51 @@ public final class OrderView {
 
     public OrderView(JdbcTemplate jdbc) {
         this.jdbc = jdbc;
+    }
+
+    /**
+     * The order as it stood at an instant: its status and timeline then, from the times its
+     * events occurred. Null if it was not placed yet at that instant.
+     *
+     * @param at an ISO-8601 instant such as 2026-12-01T10:00:00Z, or null or empty for now
+     * @throws IllegalArgumentException for a malformed instant (answered 400)
+     */
+    public Map<String, Object> find(String orderId, String at) {
+        if (at == null || at.isEmpty()) {
+            return find(orderId);
+        }
+        Instant instant;
+        try {
+            instant = Instant.parse(at);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("at must be an ISO-8601 instant such as 2026-12-01T10:00:00Z, not '" + at + "'");
+        }
+        Map<String, Object> order = find(orderId);
+        if (order == null || Instant.parse((String) order.get("placedAt")).isAfter(instant)) {
+            return null;
+        }
+        order.put("at", instant.toString());
+        if (after(order.get("decidedAt"), instant)) {
+            order.put("status", "PLACED");
+            order.put("decidedAt", null);
+            order.put("rejectionReason", null);
+        }
+        if (after(order.get("notifiedAt"), instant)) {
+            order.put("notifiedAt", null);
+            order.put("notificationMessageId", null);
+        }
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> timeline = (List<Map<String, Object>>) order.get("timeline");
+        List<Map<String, Object>> then = timeline.stream().filter(e -> !after(e.get("occurredAt"), instant)).toList();
+        order.put("timeline", then);
+        if (then.stream().noneMatch(e -> "NotificationFailed".equals(e.get("type")))) {
+            order.remove("notificationFailure");
+        }
+        return order;
+    }
+
+    private static boolean after(Object isoInstant, Instant instant) {
+        return isoInstant != null && Instant.parse((String) isoInstant).isAfter(instant);
     }
 
     /** @return the order, or null if unknown */

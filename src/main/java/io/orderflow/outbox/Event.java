@@ -21,6 +21,11 @@ public record Event(String eventId, String type, String orderId, String occurred
     public static final int SCHEMA_VERSION = 1;
 
     public static Event create(String type, String orderId, JsonNode data) {
-        return new Event(UUID.randomUUID().toString(), type, orderId, Instant.now().toString(), SCHEMA_VERSION, data);
+        return create(type, orderId, data, Instant.now());
+    }
+
+    /** An event that occurred at the instant the change it reports was recorded. */
+    public static Event create(String type, String orderId, JsonNode data, Instant occurredAt) {
+        return new Event(UUID.randomUUID().toString(), type, orderId, occurredAt.toString(), SCHEMA_VERSION, data);
     }
 }

@@ -28,6 +28,19 @@ class ApiRoutesTest extends FlowTestSupport {
         assertThat(stock.body()).containsPattern("\"available\"\\s*:\\s*3\\b");
 
         assertThat(get("/api/orders/NOPE-" + id).statusCode()).isEqualTo(404);
+
+        // as it stood at an instant: placed, not decided yet
+        String placedAt = jdbc().queryForObject("SELECT placed_at FROM orders WHERE order_id = ?", java.sql.Timestamp.class, id)
+                .toInstant().toString();
+        HttpResponse<String> then = get("/api/orders/" + id + "?at=" + placedAt);
+        assertThat(then.statusCode()).isEqualTo(200);
+        assertThat(then.body()).containsPattern("\"status\"\\s*:\\s*\"PLACED\"").contains("\"at\" : \"" + placedAt)
+                .contains("OrderPlaced").doesNotContain("StockReserved", "CustomerNotified");
+        assertThat(get("/api/orders/" + id + "?at=" + java.time.Instant.now()).body()).contains("CONFIRMED", "CustomerNotified");
+        assertThat(get("/api/orders/" + id + "?at=2020-01-01T00:00:00Z").statusCode()).as("not placed yet").isEqualTo(404);
+        HttpResponse<String> malformed = get("/api/orders/" + id + "?at=yesterday");
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(malformed.body()).contains("ISO-8601 instant");
         HttpResponse<String> invariants = get("/observe/invariants");
         assertThat(invariants.statusCode()).isEqualTo(200);
     }
