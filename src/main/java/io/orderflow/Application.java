@@ -6,7 +6,7 @@ import io.orderflow.config.OrderflowConfiguration;
 import io.orderflow.config.Preflight;
 import io.orderflow.config.Settings;
 import io.orderflow.config.SettingsException;
-import io.orderflow.operate.DeadLettersCommand;
+import io.orderflow.operate.AdminCommand;
 import org.apache.camel.main.Main;
 
 /** Runs orderflow: {@code java -jar orderflow.jar}. */
@@ -28,7 +28,11 @@ public final class Application {
                 return;
             }
             if (args.length > 0 && args[0].equals("dead-letters")) {
-                System.exit(DeadLettersCommand.run(settings, args, System.out));
+                System.exit(AdminCommand.run(settings, args, System.out));
+                return;
+            }
+            if (args.length > 0 && args[0].equals("replay")) {
+                System.exit(AdminCommand.replay(settings, args, System.out));
                 return;
             }
             Preflight.check(settings);

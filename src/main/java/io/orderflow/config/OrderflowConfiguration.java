@@ -168,14 +168,14 @@ public final class OrderflowConfiguration implements CamelConfiguration {
                 new NotificationRecorder(db.jdbc(), sender::wake)));
 
         FailedNotifications failedNotifications = new FailedNotifications(db.jdbc(), sender::wake);
+        RetentionPolicy retention = RetentionPolicy.from(settings);
         registry.bind("adminApi", AdminApi.create(settings.get("orderflow.admin.token"), connectionFactory, brokerUser, brokerPassword,
-                db.jdbc(), db.transactions(), failedNotifications));
+                db.jdbc(), db.transactions(), failedNotifications, connectionFactory.getServerLocator(), retention.outbox()));
 
         registry.bind("inboxes", new Inboxes(Map.of("order-files", orderInbox, "stock-files", stockInbox)));
         registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));
         registry.bind("deadLetters", new DeadLetters(meters));
         registry.bind("jsonResponse", new JsonResponse());
-        RetentionPolicy retention = RetentionPolicy.from(settings);
         registry.bind("invariantCheck", new InvariantCheck(db.jdbc(), () -> retention.horizon(java.time.Instant.now())));
         registry.bind("retention", new Retention(db.jdbc(), db.transactions(), db.dialect(), retention, settings.dataDir(), meters));
 

@@ -30,23 +30,76 @@ public final class AdminApi {
     private static final Set<String> QUERY = Set.of("offset", "limit");
     private static final Set<String> BODY_FIELDS = Set.of("ids", "filter", "reason");
 
+    private static final Set<String> REPLAY_FIELDS = Set.of("orderId", "since", "until", "eventType", "queue", "dryRun");
+
     private final byte[] token;
     private final DeadLetterOffice office;
     private final AdminAudit audit;
+    private final Replay replay;
 
     /** The admin API over the broker's dead-letter queues, the failed notifications and the audit table. */
     public static AdminApi create(String token, jakarta.jms.ConnectionFactory connections, String brokerUser, String brokerPassword,
                                   org.springframework.jdbc.core.JdbcTemplate jdbc, io.orderflow.db.Transactions transactions,
-                                  io.orderflow.email.FailedNotifications notifications) {
+                                  io.orderflow.email.FailedNotifications notifications,
+                                  org.apache.activemq.artemis.api.core.client.ServerLocator locator,
+                                  java.util.Optional<java.time.Duration> outboxRetention) {
         AdminAudit audit = new AdminAudit(jdbc, transactions);
         ParkedMessages parked = new ParkedMessages(connections, brokerUser, brokerPassword);
-        return new AdminApi(token, new DeadLetterOffice(parked, notifications, audit, transactions), audit);
+        Replay replay = new Replay(jdbc, connections, locator, brokerUser, brokerPassword, outboxRetention);
+        return new AdminApi(token, new DeadLetterOffice(parked, notifications, audit, transactions), audit, replay);
     }
 
-    AdminApi(String token, DeadLetterOffice office, AdminAudit audit) {
+    AdminApi(String token, DeadLetterOffice office, AdminAudit audit, Replay replay) {
         this.token = token.getBytes(StandardCharsets.UTF_8);
         this.office = office;
         this.audit = audit;
+        this.replay = replay;
+    }
+
+    /** Replays events from the outbox history; a dry run says how many would go, and where. */
+    public void replay(Exchange exchange) throws Exception {
+        ObjectNode body = object(exchange, REPLAY_FIELDS);
+        String orderId = text(body, "orderId");
+        String since = text(body, "since");
+        String until = text(body, "until");
+        if ((orderId == null) == (since == null)) {
+            throw new BadRequestException("select the events by \"orderId\" or by a time range \"since\" (and \"until\", default now), "
+                    + (orderId == null ? "not neither" : "not both"));
+        }
+        if (orderId != null && until != null) {
+            throw new BadRequestException("\"until\" goes with \"since\", not with \"orderId\"");
+        }
+        java.time.Instant from = since == null ? null : instant("since", since);
+        java.time.Instant to = until == null ? java.time.Instant.now() : instant("until", until);
+        if (from != null && !from.isBefore(to)) {
+            throw new BadRequestException("the time range from " + from + " to " + to + " is " + (from.equals(to) ? "empty" : "inverted"));
+        }
+        boolean dryRun = body.has("dryRun") && body.get("dryRun").asBoolean();
+        Replay.Selection selection = new Replay.Selection(orderId, from, orderId == null ? to : null, text(body, "eventType"));
+        Replay.Outcome outcome = replay.run(selection, text(body, "queue"), dryRun);
+        if (!dryRun) {
+            audit.recordReplay(selection.describe(), outcome.sentTo(), outcome.events(), orderId, text(body, "eventType"), client(exchange));
+        }
+        write(exchange, 200, outcome);
+    }
+
+    private static java.time.Instant instant(String name, String value) {
+        try {
+            return java.time.Instant.parse(value);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new BadRequestException(name + " must be an ISO-8601 instant such as 2026-12-01T10:00:00Z, not '" + value + "'");
+        }
+    }
+
+    private static String text(ObjectNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual() || v.asText().isBlank()) {
+            throw new BadRequestException(field + " must be a non-empty string");
+        }
+        return v.asText().trim();
     }
 
     /** 401 unless the call carries "Authorization: Bearer <orderflow.admin.token>". */
@@ -136,6 +189,15 @@ public final class AdminApi {
     }
 
     private static ObjectNode body(Exchange exchange) {
+        ObjectNode object = object(exchange, BODY_FIELDS);
+        if (object.has("ids") == object.has("filter")) {
+            throw new BadRequestException("name the dead letters by \"ids\" or by a \"filter\" (an empty filter means all), not "
+                    + (object.has("ids") ? "both" : "neither"));
+        }
+        return object;
+    }
+
+    private static ObjectNode object(Exchange exchange, Set<String> fields) {
         byte[] raw = exchange.getIn().getBody(byte[].class);
         if (raw == null || raw.length == 0) {
             throw new BadRequestException("the request needs a JSON body: {\"ids\": [...]} or {\"filter\": {...}}");
@@ -156,13 +218,9 @@ public final class AdminApi {
         }
         for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!BODY_FIELDS.contains(name)) {
-                throw new BadRequestException("unknown field '" + name + "' (fields: ids, filter, reason)");
+            if (!fields.contains(name)) {
+                throw new BadRequestException("unknown field '" + name + "' (fields: " + String.join(", ", fields.stream().sorted().toList()) + ")");
             }
-        }
-        if (object.has("ids") == object.has("filter")) {
-            throw new BadRequestException("name the dead letters by \"ids\" or by a \"filter\" (an empty filter means all), not "
-                    + (object.has("ids") ? "both" : "neither"));
         }
         return object;
     }

@@ -59,6 +59,16 @@ final class AdminAudit {
         }
     }
 
+    /** One record for a replay: what was selected, where it went, how many. */
+    void recordReplay(String selection, String sentTo, int events, String orderId, String eventType, String client) {
+        transactions.inTransaction(() -> {
+            jdbc.update("INSERT INTO admin_audit (acted_at, action, target, source, moved_to, order_id, event_type, reason, client) "
+                    + "VALUES (?, 'REPLAY', ?, 'outbox history', ?, ?, ?, ?, ?)", Timestamp.from(Instant.now()), cut(selection, 300),
+                    cut(sentTo, 200), cut(orderId, 64), cut(eventType, 64), events + " event(s)", cut(client, 200));
+        });
+        LOG.info("Admin replay: {} event(s) ({}) sent to {} by {}", events, selection, sentTo, client);
+    }
+
     /** The newest audit records, newest first. */
     List<Map<String, Object>> latest(int limit) {
         return jdbc.query("SELECT acted_at, action, target, source, moved_to, order_id, event_id, event_type, reason, failure, "

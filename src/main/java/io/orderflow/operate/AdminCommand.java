@@ -21,12 +21,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code java -jar orderflow.jar dead-letters list|show|retry|discard|audit}: the admin API of the
- * running orderflow (orderflow.http.host/port of these settings), with orderflow.admin.token.
+ * {@code java -jar orderflow.jar dead-letters list|show|retry|discard|audit} and
+ * {@code java -jar orderflow.jar replay ...}: the admin API of the running orderflow (orderflow.http.host/port of these settings), with orderflow.admin.token.
  * The broker and database are the running instance's, so the command works on the embedded
  * defaults as on a scaled-out deployment.
  */
-public final class DeadLettersCommand {
+public final class AdminCommand {
 
     static final String USAGE = """
             usage: java -jar orderflow.jar dead-letters <command>
@@ -39,10 +39,44 @@ public final class DeadLettersCommand {
                      --order-id=ID --reason=TEXT (part of the failure) --older-than=PT1H (ISO-8601)
             needs orderflow.admin.token (e.g. ORDERFLOW_ADMIN_TOKEN) as set on the running orderflow""";
 
+    static final String REPLAY_USAGE = """
+            usage: java -jar orderflow.jar replay (--order-id=ID | --since=INSTANT [--until=INSTANT]) [--event-type=TYPE]
+                                                  [--queue=QUEUE] [--dry-run]
+              replays published events from the outbox history (kept for orderflow.retention.outbox) to one
+              queue bound to orderflow.events, or to every subscriber; instants are ISO-8601 (2026-12-01T10:00:00Z)
+            needs orderflow.admin.token (e.g. ORDERFLOW_ADMIN_TOKEN) as set on the running orderflow""";
+
+    private static final Map<String, String> REPLAY_OPTIONS = Map.of("--order-id", "orderId", "--since", "since", "--until", "until",
+            "--event-type", "eventType", "--queue", "queue");
+
     private static final Map<String, String> FILTERS = Map.of("--source", "source", "--event-type", "eventType",
             "--order-id", "orderId", "--reason", "reason", "--older-than", "olderThan");
 
-    private DeadLettersCommand() {
+    private AdminCommand() {
+    }
+
+    /** {@code replay ...}: one POST to /admin/replay. */
+    public static int replay(Settings settings, String[] args, PrintStream out) {
+        ObjectNode body = EventJson.MAPPER.createObjectNode();
+        for (int i = 1; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            String name = eq < 0 ? args[i] : args[i].substring(0, eq);
+            if (name.equals("--dry-run")) {
+                body.put("dryRun", true);
+            } else if (REPLAY_OPTIONS.containsKey(name) && eq > 0) {
+                body.put(REPLAY_OPTIONS.get(name), args[i].substring(eq + 1));
+            } else {
+                out.println("orderflow: unknown option " + args[i] + "\n" + REPLAY_USAGE);
+                return 2;
+            }
+        }
+        String token = settings.get("orderflow.admin.token");
+        if (token.isEmpty() || body.isEmpty()) {
+            out.println(token.isEmpty() ? "orderflow: set orderflow.admin.token (for example ORDERFLOW_ADMIN_TOKEN) to the running "
+                    + "orderflow's admin token" : REPLAY_USAGE);
+            return 2;
+        }
+        return call(settings, post(base(settings) + "/admin/replay", token, body), false, out);
     }
 
     public static int run(Settings settings, String[] args, PrintStream out) {
@@ -77,7 +111,7 @@ public final class DeadLettersCommand {
                 ids.add(arg);
             }
         }
-        String base = "http://" + settings.get("orderflow.http.host") + ":" + settings.get("orderflow.http.port");
+        String base = base(settings);
         HttpRequest request;
         switch (args[1]) {
             case "list" -> {
@@ -108,10 +142,7 @@ public final class DeadLettersCommand {
                 if (options.containsKey("because")) {
                     body.put("reason", options.get("because"));
                 }
-                request = HttpRequest.newBuilder(URI.create(base + "/admin/dead-letters/" + args[1]))
-                        .header("Authorization", "Bearer " + token).header("User-Agent", "orderflow-cli")
-                        .header("Content-Type", "application/json").timeout(Duration.ofMinutes(10))
-                        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+                request = post(base + "/admin/dead-letters/" + args[1], token, body);
             }
             case "audit" -> request = get(base + "/admin/audit" + query(options), token);
             default -> {
@@ -119,6 +150,21 @@ public final class DeadLettersCommand {
                 return 2;
             }
         }
+        return call(settings, request, args[1].equals("list"), out);
+    }
+
+    private static String base(Settings settings) {
+        return "http://" + settings.get("orderflow.http.host") + ":" + settings.get("orderflow.http.port");
+    }
+
+    private static HttpRequest post(String uri, String token, ObjectNode body) {
+        return HttpRequest.newBuilder(URI.create(uri)).header("Authorization", "Bearer " + token).header("User-Agent", "orderflow-cli")
+                .header("Content-Type", "application/json").timeout(Duration.ofMinutes(30))
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+    }
+
+    private static int call(Settings settings, HttpRequest request, boolean table, PrintStream out) {
+        String base = base(settings);
         try {
             HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
             JsonNode answer;
@@ -133,7 +179,7 @@ public final class DeadLettersCommand {
                 out.println("orderflow: " + response.statusCode() + ": " + answer.path("error").asText(response.body()));
                 return 1;
             }
-            if (args[1].equals("list")) {
+            if (table) {
                 printTable(answer, out);
             } else {
                 out.println(EventJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(answer));

@@ -21,11 +21,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The admin API's dead letters on the real flow: listing, showing, retrying and discarding parked
- * events and rejected order messages, the token, the audit, and bad requests that change nothing.
+ * The admin API on the real flow: listing, showing, retrying and discarding parked events and
+ * rejected order messages; replaying the event history; the token, the audit, and bad requests
+ * that change nothing.
  * Run against each database by a small subclass.
  */
-abstract class DeadLetterAdminContract extends FlowTestSupport {
+abstract class AdminApiContract extends FlowTestSupport {
 
     static final String TOKEN = "test-admin-token-0123456789";
 
@@ -209,8 +210,103 @@ abstract class DeadLetterAdminContract extends FlowTestSupport {
         String[] all = new String[args.length + 1];
         all[0] = "dead-letters";
         System.arraycopy(args, 0, all, 1, args.length);
-        int code = DeadLettersCommand.run(settings, all, new java.io.PrintStream(bytes, true, StandardCharsets.UTF_8));
+        int code = AdminCommand.run(settings, all, new java.io.PrintStream(bytes, true, StandardCharsets.UTF_8));
         return new CommandOutput(code, bytes.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void should_replay_an_orders_events_to_every_subscriber_as_duplicates_that_change_nothing() throws Exception {
+        String sku = unique("RPL");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("RP");
+        drop("orders", id + ".json", order(id, "rp@example.com", sku, "2"));
+        awaitNotified(id);
+        await().atMost(TIMEOUT).until(() -> count("SELECT COUNT(*) FROM email_outbox WHERE order_id = ? AND published_at IS NOT NULL", id) == 1);
+
+        JsonNode dry = json(admin("POST", "/admin/replay", "{\"orderId\":\"" + id + "\",\"dryRun\":true}"));
+        assertThat(dry.get("events").asInt()).isEqualTo(3);
+        assertThat(dry.get("byQueue").get("orderflow.events.stock").asInt()).isEqualTo(1);
+        assertThat(dry.get("byQueue").get("orderflow.events.email").asInt()).isEqualTo(1);
+        assertThat(dry.get("byQueue").get("orderflow.events.order").asInt()).isEqualTo(2);
+        assertThat(dry.get("byType").toString()).contains("OrderPlaced", "StockReserved", "CustomerNotified");
+        double stockDuplicates = meter("service=\"stock\"");
+        double emailDuplicates = meter("service=\"email\"");
+        double orderDuplicates = meter("service=\"order\"");
+
+        JsonNode replayed = json(admin("POST", "/admin/replay", "{\"orderId\":\"" + id + "\"}"));
+        assertThat(replayed.get("events").asInt()).isEqualTo(3);
+        assertThat(replayed.get("dryRun").asBoolean()).isFalse();
+
+        await().atMost(TIMEOUT).until(() -> meter("service=\"stock\"") >= stockDuplicates + 1
+                && meter("service=\"email\"") >= emailDuplicates + 1 && meter("service=\"order\"") >= orderDuplicates + 2);
+        assertThat(stockOf(sku)).containsExactly(10, 2);
+        assertThat(count("SELECT COUNT(*) FROM stock_outbox WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM email_notification WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM email_outbox WHERE order_id = ?", id)).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM admin_audit WHERE action = 'REPLAY' AND order_id = ?", id)).isEqualTo(1);
+    }
+
+    @Test
+    void should_let_a_new_subscriber_catch_up_on_history_by_a_time_range() throws Exception {
+        java.time.Instant start = java.time.Instant.now().minusSeconds(1);
+        String sku = unique("SUB");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("SB");
+        drop("orders", id + ".json", order(id, "sb@example.com", sku, "1"));
+        awaitNotified(id);
+        await().atMost(TIMEOUT).until(() -> count("SELECT COUNT(*) FROM email_outbox WHERE order_id = ? AND published_at IS NOT NULL", id) == 1);
+        String queue = unique("billing");
+        // a third party's queue on orderflow.events, for the decisions only, created after the fact
+        try (var locator = org.apache.activemq.artemis.api.core.client.ActiveMQClient.createServerLocator("tcp://127.0.0.1:" + brokerPort);
+             var factory = locator.createSessionFactory(); var session = factory.createSession()) {
+            session.createQueue(org.apache.activemq.artemis.api.core.QueueConfiguration.of(queue).setAddress("orderflow.events")
+                    .setRoutingType(org.apache.activemq.artemis.api.core.RoutingType.MULTICAST).setDurable(true)
+                    .setFilterString("eventType IN ('StockReserved', 'OutOfStock')"));
+        }
+        double stockDuplicates = meter("service=\"stock\"");
+
+        String range = "\"since\":\"" + start + "\",\"until\":\"" + java.time.Instant.now().plusSeconds(1) + "\"";
+        JsonNode dry = json(admin("POST", "/admin/replay", "{" + range + ",\"queue\":\"" + queue + "\",\"dryRun\":true}"));
+        assertThat(dry.get("byQueue").get(queue).asInt()).isEqualTo(dry.get("events").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(dry.get("sentTo").asText()).isEqualTo("orderflow.events::" + queue);
+        JsonNode replayed = json(admin("POST", "/admin/replay", "{" + range + ",\"queue\":\"" + queue + "\"}"));
+
+        String decision = jdbc().queryForObject("SELECT event_id FROM stock_outbox WHERE order_id = ?", String.class, id);
+        boolean found = false;
+        for (int i = 0; i < replayed.get("events").asInt(); i++) {
+            Exchange e = consumer.receive("jms:queue:orderflow.events::" + queue, 10_000);
+            assertThat(e).isNotNull();
+            assertThat(e.getIn().getHeader("eventType", String.class)).isIn("StockReserved", "OutOfStock");
+            found |= decision.equals(e.getIn().getHeader("eventId", String.class));
+        }
+        assertThat(found).as("the order's StockReserved, with its event id").isTrue();
+        assertThat(meter("service=\"stock\"")).as("orderflow's own queues got nothing").isEqualTo(stockDuplicates);
+
+        // the same from the shell
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        int code = AdminCommand.replay(settings, new String[] {"replay", "--order-id=" + id, "--queue=" + queue, "--dry-run"},
+                new java.io.PrintStream(bytes, true, StandardCharsets.UTF_8));
+        assertThat(code).isZero();
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("\"events\" : 1", "\"dryRun\" : true", queue);
+    }
+
+    @Test
+    void should_refuse_a_replay_that_makes_no_sense_and_send_nothing() throws Exception {
+        long before = count("SELECT COUNT(*) FROM admin_audit WHERE action = 'REPLAY'");
+        String now = java.time.Instant.now().toString();
+        assertThat(call("POST", "/admin/replay", "{\"since\":\"" + now + "\",\"until\":\"2020-01-01T00:00:00Z\"}", TOKEN).body())
+                .contains("inverted");
+        assertThat(call("POST", "/admin/replay", "{\"since\":\"" + now + "\",\"until\":\"" + now + "\"}", TOKEN).body())
+                .contains("empty");
+        HttpResponse<String> malformed = call("POST", "/admin/replay", "{\"since\":\"last week\"}", TOKEN);
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(malformed.body()).contains("ISO-8601 instant");
+        assertThat(call("POST", "/admin/replay", "{}", TOKEN).statusCode()).isEqualTo(400);
+        HttpResponse<String> nowhere = call("POST", "/admin/replay", "{\"orderId\":\"X\",\"queue\":\"no-such-queue\"}", TOKEN);
+        assertThat(nowhere.statusCode()).isEqualTo(400);
+        assertThat(nowhere.body()).contains("no queue 'no-such-queue'", "orderflow.events.stock");
+        assertThat(call("POST", "/admin/replay", "{\"orderId\":\"X\",\"to\":\"x\"}", TOKEN).body()).contains("unknown field 'to'");
+        assertThat(count("SELECT COUNT(*) FROM admin_audit WHERE action = 'REPLAY'")).isEqualTo((int) before);
     }
 
     /** An unreadable OrderPlaced about the order, parked by the stock service. */

@@ -5,8 +5,8 @@ import org.junit.jupiter.api.AfterAll;
 
 import java.util.Map;
 
-/** The dead-letter admin API on a PostgreSQL server. */
-class PostgresDeadLetterAdminTest extends DeadLetterAdminContract {
+/** The admin API on a PostgreSQL server. */
+class PostgresAdminApiTest extends AdminApiContract {
 
     private TestPostgres postgres;
 
