@@ -24,6 +24,7 @@ import io.orderflow.observe.ConsumerMetrics;
 import io.orderflow.observe.DependencyHealth;
 import io.orderflow.observe.FlowSummary;
 import io.orderflow.operate.AdminApi;
+import io.orderflow.operate.DeadLetterDepth;
 import io.orderflow.order.OrderFiles;
 import io.orderflow.order.OrderFormat;
 import io.orderflow.order.OrderIntake;
@@ -189,7 +190,20 @@ public final class OrderflowConfiguration implements CamelConfiguration {
                 context.addService(relay, true, false);
                 Gauge.builder("orderflow.outbox.backlog", outbox, o -> safe(o::backlog)).tag("service", outbox.service())
                         .description("Committed events not yet published").register(meters);
+                Gauge.builder("orderflow.outbox.oldest.unpublished.age.seconds", outbox, o -> {
+                    try {
+                        return o.oldestPendingAgeSeconds();
+                    } catch (RuntimeException e) {
+                        return Double.NaN;
+                    }
+                }).tag("service", outbox.service()).description("Age of the oldest committed event not yet published").register(meters);
             }
+        }
+
+        DeadLetterDepth depth = new DeadLetterDepth(connectionFactory.getServerLocator(), brokerUser, brokerPassword, db.jdbc());
+        for (String source : DeadLetterDepth.SOURCES) {
+            Gauge.builder("orderflow.dead.letters", depth, d -> d.depth(source)).tag("source", source).strongReference(true)
+                    .description("Dead letters waiting for an operator").register(meters);
         }
 
         // per-event lines are DEBUG; this says once a minute what the flow did

@@ -18,9 +18,25 @@ public final class ConsumerMetrics {
     private final MeterRegistry meters;
     private final Map<String, Counter> applied = new ConcurrentHashMap<>();
     private final Map<String, Counter> duplicates = new ConcurrentHashMap<>();
+    private final Map<String, Counter> redelivered = new ConcurrentHashMap<>();
 
     public ConsumerMetrics(MeterRegistry meters) {
         this.meters = meters;
+        for (String service : new String[] {"order", "stock", "email"}) {
+            redelivered(service);
+        }
+    }
+
+    /** Deliveries of events the broker had delivered before (a rollback, a crash, a failed attempt). */
+    public void redelivered(String service, long n) {
+        if (n > 0) {
+            redelivered(service).increment(n);
+        }
+    }
+
+    private Counter redelivered(String service) {
+        return redelivered.computeIfAbsent(service, s -> Counter.builder("orderflow.events.redelivered").tag("service", s)
+                .description("Event deliveries that were redeliveries").register(meters));
     }
 
     public void consumed(String service, List<Event> events, Set<String> skipped) {

@@ -43,6 +43,7 @@ public final class EventConsumer {
 
     /** Route entry: a batch from the service's queue. */
     public void consume(List<Delivery> batch) {
+        metrics.redelivered(service, batch.stream().filter(d -> d.deliveryCount() > 1).count());
         try {
             List<Event> events = new ArrayList<>(batch.size());
             for (Delivery d : batch) {

@@ -74,6 +74,13 @@ public final class Outbox {
         return dialect;
     }
 
+    /** Seconds since the oldest event not yet published was committed; 0 when none waits. */
+    public double oldestPendingAgeSeconds() {
+        java.sql.Timestamp oldest = jdbc.queryForObject("SELECT MIN(created_at) FROM " + table + " WHERE published_at IS NULL",
+                java.sql.Timestamp.class);
+        return oldest == null ? 0 : Math.max(0, (System.currentTimeMillis() - oldest.getTime()) / 1000.0);
+    }
+
     public long backlog() {
         Long n = jdbc.queryForObject("SELECT COUNT(*) FROM " + table + " WHERE published_at IS NULL", Long.class);
         return n == null ? 0 : n;

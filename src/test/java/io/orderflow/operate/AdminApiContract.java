@@ -75,6 +75,8 @@ abstract class AdminApiContract extends FlowTestSupport {
         assertThat(letter.has("body")).isFalse();
         String letterId = letter.get("id").asText();
         assertThat(json(admin("GET", "/admin/dead-letters?orderId=" + id + "&olderThan=PT1H", null)).get("total").asInt()).isZero();
+        assertThat(get("/observe/metrics").body().lines().filter(l -> l.startsWith("orderflow_dead_letters{source=\"orderflow.dead-letter\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum()).isGreaterThanOrEqualTo(1);
 
         JsonNode shown = json(admin("GET", "/admin/dead-letters/" + URLEncoder.encode(letterId, StandardCharsets.UTF_8), null));
         assertThat(shown.get("body").asText()).isEqualTo("{not json");
