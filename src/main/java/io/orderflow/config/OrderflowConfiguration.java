@@ -12,6 +12,7 @@ import io.orderflow.db.Database;
 import io.orderflow.email.FailedNotifications;
 import io.orderflow.email.MailSink;
 import io.orderflow.email.NotificationRecorder;
+import io.orderflow.email.NotificationTemplates;
 import io.orderflow.email.NotificationSender;
 import io.orderflow.infra.DeadLetters;
 import io.orderflow.infra.Failures;
@@ -166,7 +167,8 @@ public final class OrderflowConfiguration implements CamelConfiguration {
                 settings.getInt("orderflow.mail.batch-size"), meters);
         registry.bind("notificationSender", sender);
         registry.bind("notificationRecorder", new EventConsumer("email", db.transactions(), consumerMetrics,
-                new NotificationRecorder(db.jdbc(), sender::wake)));
+                new NotificationRecorder(db.jdbc(),
+                new NotificationTemplates(context.createProducerTemplate(), settings), sender::wake)));
 
         FailedNotifications failedNotifications = new FailedNotifications(db.jdbc(), sender::wake);
         RetentionPolicy retention = RetentionPolicy.from(settings);

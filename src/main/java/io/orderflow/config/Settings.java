@@ -122,6 +122,7 @@ public final class Settings {
         }
         port("orderflow.http.port");
         io.orderflow.retention.RetentionPolicy.from(this);
+        io.orderflow.email.NotificationTemplates.check(this);
         String token = get("orderflow.admin.token");
         if (!token.isEmpty() && (token.length() < 16 || token.chars().anyMatch(c -> c <= ' ' || c > '~'))) {
             throw new SettingsException("orderflow.admin.token must be at least 16 printable ASCII characters without spaces "

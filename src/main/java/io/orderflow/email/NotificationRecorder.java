@@ -26,9 +26,11 @@ public final class NotificationRecorder implements EventConsumer.Handler {
     private final JdbcTemplate jdbc;
     private final ProcessedEvents processed;
     private final Runnable wakeSender;
+    private final NotificationTemplates templates;
 
-    public NotificationRecorder(JdbcTemplate jdbc, Runnable wakeSender) {
+    public NotificationRecorder(JdbcTemplate jdbc, NotificationTemplates templates, Runnable wakeSender) {
         this.jdbc = jdbc;
+        this.templates = templates;
         this.processed = new ProcessedEvents(jdbc, "email_processed_event");
         this.wakeSender = wakeSender;
     }
@@ -47,7 +49,7 @@ public final class NotificationRecorder implements EventConsumer.Handler {
     @Override
     public Set<String> apply(List<Event> events) {
         Set<String> duplicates = processed.record(events);
-        List<Notification> notifications = events.stream().filter(e -> !duplicates.contains(e.eventId())).map(Notification::of).toList();
+        List<Notification> notifications = events.stream().filter(e -> !duplicates.contains(e.eventId())).map(e -> Notification.of(e, templates)).toList();
         if (notifications.isEmpty()) {
             return duplicates;
         }
