@@ -82,6 +82,10 @@ public final class MailSink {
         m.setSentDate(new Date());
         m.setHeader("X-Orderflow-Order-Id", n.orderId());
         m.setHeader("X-Orderflow-Notification", n.kind());
+        if (n.traceId() != null) {
+            // the order's W3C trace id: the mail can be found from the trace, and the trace from the mail
+            m.setHeader("X-Orderflow-Trace-Id", n.traceId());
+        }
         m.saveChanges();
         return m;
     }

@@ -7,7 +7,8 @@ import io.orderflow.outbox.Event;
  * of notification, so a notification sent twice (the process died between the send and the
  * commit) carries the same Message-ID both times and is recognisable as a duplicate.
  */
-record Notification(String orderId, String kind, String recipient, String messageId, String subject, String body) {
+record Notification(String orderId, String kind, String recipient, String messageId, String subject, String body,
+                    String traceId) {
 
     static final String CONFIRMATION = "confirmation";
     static final String OUT_OF_STOCK = "out-of-stock";
@@ -17,7 +18,7 @@ record Notification(String orderId, String kind, String recipient, String messag
         String orderId = decision.orderId();
         NotificationTemplates.Rendered text = templates.render(kind, decision);
         return new Notification(orderId, kind, decision.data().path("customer").path("email").asText(), messageId(orderId, kind),
-                text.subject(), text.body());
+                text.subject(), text.body(), decision.traceId());
     }
 
     static String messageId(String orderId, String kind) {

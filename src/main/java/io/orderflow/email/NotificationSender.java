@@ -12,6 +12,7 @@ import io.orderflow.outbox.Outbox;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
@@ -95,7 +96,8 @@ public final class NotificationSender implements Wakeable {
         Timestamp now = Timestamp.from(Instant.now());
         List<Due> due = new ArrayList<>(batchSize);
         for (Due d : jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
-                new Notification(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)),
+                new Notification(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                        rs.getString(8)),
                 rs.getInt(7)), now, 2 * batchSize)) {
             // the sender threads of this process divide the rows among themselves: a claim lasts until the transaction ends
             if (due.size() < batchSize && claims.add(d.notification().orderId())) {
@@ -123,6 +125,10 @@ public final class NotificationSender implements Wakeable {
             if (!Integer.valueOf(d.attempts()).equals(pending.get(n.orderId()))) {
                 continue;
             }
+            MDC.put("orderId", n.orderId());
+            if (n.traceId() != null) {
+                MDC.put("traceId", n.traceId());
+            }
             try {
                 sink.send(n);
                 FaultPoint.MAIL_AFTER_SEND.reach();
@@ -142,6 +148,9 @@ public final class NotificationSender implements Wakeable {
                 failed.increment();
                 LOG.warn("Could not send {} notification for order {} to {} (attempt {}): {}; next attempt in {} ms",
                         n.kind(), n.orderId(), n.recipient(), d.attempts() + 1, reason, delay);
+            } finally {
+                MDC.remove("orderId");
+                MDC.remove("traceId");
             }
         }
         if (!sentNow.isEmpty()) {
@@ -157,7 +166,7 @@ public final class NotificationSender implements Wakeable {
                 data.put("kind", n.kind());
                 data.put("messageId", n.messageId());
                 data.put("recipient", n.recipient());
-                notified.add(Event.create(Event.CUSTOMER_NOTIFIED, n.orderId(), data));
+                notified.add(Event.create(Event.CUSTOMER_NOTIFIED, n.orderId(), data, Instant.now(), n.traceId()));
             }
             outbox.appendAll(notified);
             sent.increment(sentNow.size());
@@ -186,7 +195,7 @@ public final class NotificationSender implements Wakeable {
             data.put("messageId", n.messageId());
             data.put("recipient", n.recipient());
             data.put("reason", answer);
-            failedEvents.add(Event.create(Event.NOTIFICATION_FAILED, n.orderId(), data));
+            failedEvents.add(Event.create(Event.NOTIFICATION_FAILED, n.orderId(), data, Instant.now(), n.traceId()));
             LOG.warn("The mail server refused the {} notification for order {} to {} for good: {}. Not retried; listed with "
                     + "the dead letters (source notifications) for an operator to retry or discard", n.kind(), n.orderId(),
                     n.recipient(), answer);

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.orderflow.db.Transactions;
 import io.orderflow.infra.FaultPoint;
 import io.orderflow.intake.RejectedInputException;
+import io.orderflow.infra.TraceContext;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
 import io.orderflow.outbox.Outbox;
@@ -47,19 +48,21 @@ public final class OrderIntake {
 
     /** The orders of one input (a file): all recorded, or none. */
     public Outcome accept(List<Order> orders, String source) {
-        return accept(orders, java.util.Collections.nCopies(orders.size(), source));
+        return accept(orders, java.util.Collections.nCopies(orders.size(), source), java.util.Collections.nCopies(orders.size(), null));
     }
 
     /**
      * Records the orders in one transaction, each from its own source (a batch of messages), all or
      * none: new orders with their lines, timeline and OrderPlaced events as JDBC batches.
      */
-    public Outcome accept(List<Order> orders, List<String> sources) {
+    public Outcome accept(List<Order> orders, List<String> sources, List<String> traceIds) {
+        // an order without a trace from its sender starts one
+        List<String> traces = traceIds.stream().map(t -> t == null ? TraceContext.newTraceId() : t).toList();
         Outcome outcome = transactions.inTransaction(() -> {
             Timestamp now = Timestamp.from(Instant.now());
             List<String> contents = orders.stream().map(OrderFormat::canonical).toList();
             int[][] inserted = jdbc.batchUpdate("INSERT INTO orders (order_id, customer_name, customer_email, content, source, "
-                    + "status, placed_at) VALUES (?, ?, ?, ?, ?, 'PLACED', ?) ON CONFLICT DO NOTHING",
+                    + "status, placed_at, trace_id) VALUES (?, ?, ?, ?, ?, 'PLACED', ?, ?) ON CONFLICT DO NOTHING",
                     java.util.stream.IntStream.range(0, orders.size()).boxed().toList(), orders.size(), (ps, i) -> {
                         Order order = orders.get(i);
                         ps.setString(1, order.orderId());
@@ -68,17 +71,20 @@ public final class OrderIntake {
                         ps.setString(4, contents.get(i));
                         ps.setString(5, sources.get(i));
                         ps.setTimestamp(6, now);
+                        ps.setString(7, traces.get(i));
                     });
             if (orders.size() > 1) {
                 FaultPoint.FILE_MID_PROCESSING.reach();
             }
             List<Order> placed = new ArrayList<>();
+            List<String> placedTraces = new ArrayList<>();
             int dups = 0;
             List<String> conflicts = new ArrayList<>();
             for (int i = 0; i < orders.size(); i++) {
                 Order order = orders.get(i);
                 if (inserted[0][i] == 1) {
                     placed.add(order);
+                    placedTraces.add(traces.get(i));
                     continue;
                 }
                 String existing = jdbc.queryForObject("SELECT content FROM orders WHERE order_id = ?", String.class, order.orderId());
@@ -94,7 +100,7 @@ public final class OrderIntake {
             if (!conflicts.isEmpty()) {
                 throw new RejectedInputException(conflicts);
             }
-            place(placed, now);
+            place(placed, placedTraces, now);
             return new Outcome(placed.size(), dups);
         });
         accepted.increment(outcome.placed());
@@ -102,13 +108,14 @@ public final class OrderIntake {
         return outcome;
     }
 
-    private void place(List<Order> orders, Timestamp now) {
+    private void place(List<Order> orders, List<String> traceIds, Timestamp now) {
         if (orders.isEmpty()) {
             return;
         }
         List<Object[]> lines = new ArrayList<>();
         List<Event> events = new ArrayList<>(orders.size());
-        for (Order order : orders) {
+        for (int o = 0; o < orders.size(); o++) {
+            Order order = orders.get(o);
             for (int i = 0; i < order.lines().size(); i++) {
                 Order.Line line = order.lines().get(i);
                 lines.add(new Object[] {order.orderId(), i + 1, line.sku(), line.quantity()});
@@ -117,7 +124,7 @@ public final class OrderIntake {
             data.set("customer", EventJson.tree(order.customer()));
             data.set("lines", EventJson.tree(order.lines()));
             // occurred when the order was placed: the order as it stood at placedAt shows it
-            events.add(Event.create(Event.ORDER_PLACED, order.orderId(), data, now.toInstant()));
+            events.add(Event.create(Event.ORDER_PLACED, order.orderId(), data, now.toInstant(), traceIds.get(o)));
         }
         jdbc.batchUpdate("INSERT INTO order_line (order_id, line_no, sku, quantity) VALUES (?, ?, ?, ?)", lines);
         outbox.appendAll(events);

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.orderflow.broker.batch.BatchFailedException;
 import io.orderflow.broker.batch.Delivery;
+import io.orderflow.infra.TraceContext;
 import io.orderflow.intake.RejectedInputException;
 import jakarta.jms.BytesMessage;
 import jakarta.jms.MapMessage;
@@ -46,11 +47,14 @@ public final class OrderMessages {
         try {
             List<Order> orders = new ArrayList<>(batch.size());
             List<String> sources = new ArrayList<>(batch.size());
+            List<String> traceIds = new ArrayList<>(batch.size());
             for (Delivery d : batch) {
                 orders.add(parse(d));
                 sources.add("message " + d.messageId());
+                // the sender's trace, when it passes one (W3C traceparent); a new one otherwise
+                traceIds.add(TraceContext.traceId(d.property(TraceContext.TRACEPARENT)).orElse(null));
             }
-            OrderIntake.Outcome outcome = intake.accept(orders, sources);
+            OrderIntake.Outcome outcome = intake.accept(orders, sources, traceIds);
             LOG.debug("Accepted {} order messages: {} placed, {} duplicates ignored", batch.size(), outcome.placed(), outcome.duplicates());
         } catch (RuntimeException e) {
             throw BatchFailedException.unlessSingle(batch.size(), e);

@@ -21,13 +21,14 @@ final class OrderTimeline {
     /** Records the events in one JDBC batch; returns the ids of those recorded before (duplicates). */
     static Set<String> record(JdbcTemplate jdbc, List<Event> events) {
         Timestamp now = Timestamp.from(Instant.now());
-        int[][] counts = jdbc.batchUpdate("INSERT INTO order_event (event_id, order_id, event_type, occurred_at, recorded_at) "
-                + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", events, events.size(), (ps, e) -> {
+        int[][] counts = jdbc.batchUpdate("INSERT INTO order_event (event_id, order_id, event_type, occurred_at, recorded_at, trace_id) "
+                + "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", events, events.size(), (ps, e) -> {
                     ps.setString(1, e.eventId());
                     ps.setString(2, e.orderId());
                     ps.setString(3, e.type());
                     ps.setTimestamp(4, Timestamp.from(Instant.parse(e.occurredAt())));
                     ps.setTimestamp(5, now);
+                    ps.setString(6, e.traceId());
                 });
         return ProcessedEvents.skipped(events, counts[0]);
     }

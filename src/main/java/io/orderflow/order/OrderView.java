@@ -66,7 +66,7 @@ public final class OrderView {
     /** @return the order, or null if unknown */
     public Map<String, Object> find(String orderId) {
         List<Map<String, Object>> found = jdbc.query("SELECT order_id, customer_name, customer_email, status, rejection_reason, "
-                + "placed_at, decided_at, notified_at, notification_message_id, source, notification_failure FROM orders WHERE order_id = ?", (rs, i) -> {
+                + "placed_at, decided_at, notified_at, notification_message_id, source, notification_failure, trace_id FROM orders WHERE order_id = ?", (rs, i) -> {
                     Map<String, Object> o = new LinkedHashMap<>();
                     o.put("orderId", rs.getString(1));
                     Map<String, Object> customer = new LinkedHashMap<>();
@@ -86,6 +86,7 @@ public final class OrderView {
                         o.put("notificationFailure", rs.getString(11));
                     }
                     o.put("source", rs.getString(10));
+                    o.put("traceId", rs.getString(12));
                     return o;
                 }, orderId);
         if (found.isEmpty()) {
@@ -98,13 +99,16 @@ public final class OrderView {
             l.put("quantity", rs.getInt(2));
             return l;
         }, orderId));
-        order.put("timeline", jdbc.query("SELECT event_type, event_id, occurred_at, recorded_at FROM order_event WHERE order_id = ? "
+        order.put("timeline", jdbc.query("SELECT event_type, event_id, occurred_at, recorded_at, trace_id FROM order_event WHERE order_id = ? "
                 + "ORDER BY occurred_at, recorded_at", (rs, i) -> {
                     Map<String, Object> e = new LinkedHashMap<>();
                     e.put("type", rs.getString(1));
                     e.put("eventId", rs.getString(2));
                     e.put("occurredAt", iso(rs.getTimestamp(3)));
                     e.put("recordedAt", iso(rs.getTimestamp(4)));
+                    if (rs.getString(5) != null) {
+                        e.put("traceId", rs.getString(5));
+                    }
                     return e;
                 }, orderId));
         return order;

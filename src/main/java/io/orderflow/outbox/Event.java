@@ -1,5 +1,6 @@
 package io.orderflow.outbox;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.time.Instant;
@@ -7,9 +8,16 @@ import java.util.UUID;
 
 /**
  * An event as it travels between services: JSON with eventId (UUID), type, orderId, occurredAt
- * (ISO-8601 UTC), schemaVersion and the type's data. The eventId is what consumers deduplicate on.
+ * (ISO-8601 UTC), schemaVersion, the type's data, and the order's W3C traceId (absent on events
+ * written before it was carried). The eventId is what consumers deduplicate on.
  */
-public record Event(String eventId, String type, String orderId, String occurredAt, int schemaVersion, JsonNode data) {
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Event(String eventId, String type, String orderId, String occurredAt, int schemaVersion, JsonNode data,
+                    String traceId) {
+
+    public Event(String eventId, String type, String orderId, String occurredAt, int schemaVersion, JsonNode data) {
+        this(eventId, type, orderId, occurredAt, schemaVersion, data, null);
+    }
 
     public static final String ORDER_PLACED = "OrderPlaced";
     public static final String STOCK_RESERVED = "StockReserved";
@@ -26,6 +34,15 @@ public record Event(String eventId, String type, String orderId, String occurred
 
     /** An event that occurred at the instant the change it reports was recorded. */
     public static Event create(String type, String orderId, JsonNode data, Instant occurredAt) {
-        return new Event(UUID.randomUUID().toString(), type, orderId, occurredAt.toString(), SCHEMA_VERSION, data);
+        return create(type, orderId, data, occurredAt, null);
+    }
+
+    public static Event create(String type, String orderId, JsonNode data, Instant occurredAt, String traceId) {
+        return new Event(UUID.randomUUID().toString(), type, orderId, occurredAt.toString(), SCHEMA_VERSION, data, traceId);
+    }
+
+    /** An event this one caused: about the same order, in the same trace. */
+    public Event next(String type, JsonNode data) {
+        return create(type, orderId, data, Instant.now(), traceId);
     }
 }

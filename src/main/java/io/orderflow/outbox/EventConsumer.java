@@ -53,6 +53,9 @@ public final class EventConsumer {
             }
             if (events.size() == 1) {
                 MDC.put("orderId", events.get(0).orderId());
+                if (events.get(0).traceId() != null) {
+                    MDC.put("traceId", events.get(0).traceId());
+                }
             }
             Set<String> duplicates = transactions.inTransaction(() -> handler.apply(events));
             FaultPoint.CONSUMER_AFTER_COMMIT.reach();
@@ -61,6 +64,7 @@ public final class EventConsumer {
             throw BatchFailedException.unlessSingle(batch.size(), e);
         } finally {
             MDC.remove("orderId");
+            MDC.remove("traceId");
         }
     }
 }

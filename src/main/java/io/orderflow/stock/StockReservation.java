@@ -117,13 +117,13 @@ public final class StockReservation implements EventConsumer.Handler {
         if (!missing.isEmpty()) {
             data.set("missing", missing);
             LOG.debug("Order {} is out of stock: {}", placed.orderId(), missing);
-            return Event.create(Event.OUT_OF_STOCK, placed.orderId(), data);
+            return placed.next(Event.OUT_OF_STOCK, data);
         }
         for (Map.Entry<String, Integer> r : requested.entrySet()) {
             available.merge(r.getKey(), -r.getValue(), Integer::sum);
             reservations.add(new Object[] {placed.orderId(), r.getKey(), r.getValue()});
         }
         LOG.debug("Reserved stock for order {}", placed.orderId());
-        return Event.create(Event.STOCK_RESERVED, placed.orderId(), data);
+        return placed.next(Event.STOCK_RESERVED, data);
     }
 }

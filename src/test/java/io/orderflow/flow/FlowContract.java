@@ -393,6 +393,49 @@ abstract class FlowContract extends FlowTestSupport {
         assertThat(consumer.receiveNoWait("jms:queue:orderflow.dead-letter")).isNull();
     }
 
+    @Test
+    void should_carry_the_senders_trace_id_through_every_event_into_the_timeline_the_logs_and_the_email() throws Exception {
+        String sku = unique("TRACE");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("TR");
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        template.sendBodyAndHeader("jms:queue:orders.in", order(id, "tr@example.com", sku, "1"), "traceparent",
+                "00-" + traceId + "-00f067aa0ba902b7-01");
+        awaitNotified(id);
+
+        String order = get("/api/orders/" + id).body();
+        assertThat(order.split("\"traceId\" : \"" + traceId + "\"", -1)).as("the order and its three events").hasSize(5);
+        for (String table : new String[] {"order_outbox", "stock_outbox", "email_outbox"}) {
+            assertThat(jdbc().queryForObject("SELECT payload FROM " + table + " WHERE order_id = ?", String.class, id))
+                    .contains("\"traceId\":\"" + traceId + "\"");
+        }
+        assertThat(awaitEmail(id, "confirmation")).contains("X-Orderflow-Trace-Id: " + traceId);
+
+        // the log lines about the order carry it: a duplicate's INFO line, for one
+        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                io.orderflow.observe.ConsumerMetrics.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        try {
+            String placed = jdbc().queryForObject("SELECT payload FROM order_outbox WHERE order_id = ?", String.class, id);
+            template.sendBodyAndHeader("jms:topic:orderflow.events::orderflow.events.stock", placed, "eventType", Event.ORDER_PLACED);
+            await().atMost(TIMEOUT).until(() -> lines.list.stream().anyMatch(e -> e.getFormattedMessage().contains(id)));
+            assertThat(lines.list.stream().filter(e -> e.getFormattedMessage().contains(id)).findFirst().orElseThrow()
+                    .getMDCPropertyMap()).containsEntry("traceId", traceId).containsEntry("orderId", id);
+        } finally {
+            log.detachAppender(lines);
+        }
+
+        // an order that comes without a trace starts its own
+        String other = unique("TR");
+        drop("orders", other + ".json", order(other, "tr@example.com", sku, "1"));
+        awaitNotified(other);
+        String generated = jdbc().queryForObject("SELECT trace_id FROM orders WHERE order_id = ?", String.class, other);
+        assertThat(generated).matches("[0-9a-f]{32}");
+        assertThat(jdbc().queryForObject("SELECT payload FROM email_outbox WHERE order_id = ?", String.class, other)).contains(generated);
+    }
+
     protected double meter(String name, String tag) throws Exception {
         String body = get("/observe/metrics").body();
         return body.lines().filter(l -> l.startsWith(name) && l.contains(tag)).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
