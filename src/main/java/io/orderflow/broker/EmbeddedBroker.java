@@ -55,6 +55,12 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.setLargeMessagesDirectory(dir.resolve("large-messages").toString());
         config.setNodeManagerLockDirectory(dir.resolve("lock").toString());
         config.setJMXManagementEnabled(false);
+        // orderflow stops taking input at orderflow.disk.min-free-mb; the broker blocks its
+        // producers (the relays, which wait and retry) at half of it, before its journal could
+        // fail on a full disk
+        config.setMinDiskFree(settings.getLong("orderflow.disk.min-free-mb") * 1024 * 1024 / 2);
+        config.setMaxDiskUsage(100);
+        config.setDiskScanPeriod(1000);
         // the relays' duplicate detection must remember every event published but not yet marked
         // published (a few thousand at most) and more: 100,000 ids per address, about 10 MB
         config.setIDCacheSize(ID_CACHE_SIZE);

@@ -23,6 +23,7 @@ import io.orderflow.intake.Inboxes;
 import io.orderflow.intake.StableFiles;
 import io.orderflow.observe.ConsumerMetrics;
 import io.orderflow.observe.DependencyHealth;
+import io.orderflow.observe.DiskSpace;
 import io.orderflow.observe.FlowSummary;
 import io.orderflow.operate.AdminApi;
 import io.orderflow.operate.DeadLetterDepth;
@@ -211,6 +212,9 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         // per-event lines are DEBUG; this says once a minute what the flow did
         context.addService(new FlowSummary(meters, 60), true, false);
 
+        DiskSpace disk = new DiskSpace(context, settings.dataDir(), settings.getLong("orderflow.disk.min-free-mb") * 1024 * 1024, meters);
+        registry.bind("diskSpace", disk);
+        registry.bind("diskHealth", new DependencyHealth("disk", disk::ok));
         registry.bind("databaseHealth", new DependencyHealth("database", () -> db.jdbc().queryForObject("SELECT 1", Integer.class) == 1));
         EmbeddedBroker embedded = broker;
         registry.bind("brokerHealth", new DependencyHealth("broker", () -> {

@@ -115,7 +115,7 @@ public final class Settings {
             }
         }
         for (String key : values.keySet()) {
-            if (key.endsWith("-ms") || key.endsWith("-s") || key.endsWith("-size") || key.endsWith("-attempts")
+            if (key.endsWith("-ms") || key.endsWith("-s") || key.endsWith("-mb") || key.endsWith("-size") || key.endsWith("-attempts")
                     || key.endsWith(".port") || key.endsWith(".concurrency") || key.endsWith("pool-size")) {
                 positiveLong(key);
             }

@@ -1,0 +1,136 @@
+package io.orderflow.crash;
+
+import io.orderflow.support.OrderflowProcess;
+import jakarta.jms.Connection;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The jar on the embedded defaults, its data folder on a small tmpfs: the disk is filled to below
+ * orderflow.disk.min-free-mb while orders arrive, then freed. Input stops (files stay in the inbox,
+ * orders.in is not consumed), health and one WARN line say why; when space returns it resumes by
+ * itself, and every order is applied and notified exactly once. Needs root (to mount the tmpfs).
+ */
+class FullDiskIT {
+
+    private static final long MB = 1024 * 1024;
+    @TempDir
+    Path work;
+    private Path mount;
+    private OrderflowProcess orderflow;
+
+    @BeforeEach
+    void mountTmpfs() throws Exception {
+        mount = Files.createDirectories(work.resolve("small-disk"));
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=480m", "tmpfs", mount.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assumeTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "cannot mount a tmpfs (needs root): " + out);
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        if (orderflow != null) {
+            orderflow.close();
+        }
+        new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void should_stop_taking_input_before_the_disk_is_full_and_resume_by_itself_when_space_returns() throws Exception {
+        orderflow = new OrderflowProcess(mount).with("orderflow.disk.min-free-mb", "120").with("orderflow.disk.check-interval-ms", "200");
+        orderflow.start();
+        Path inbox = orderflow.dataDir().resolve("orders/inbox");
+        Path stock = orderflow.dataDir().resolve("stock/inbox");
+        OrderflowProcess.drop(stock, "stock.csv", "sku,quantity\nDISK-1,100000\n");
+        List<String> orders = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            String id = "BEFORE-" + i;
+            orders.add(id);
+            OrderflowProcess.drop(inbox, id + ".json", order(id));
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> orders.stream().allMatch(orderflow::settled));
+
+        // the disk fills: leave 80 MB, under the 120 MB threshold
+        Path ballast = mount.resolve("ballast");
+        fillUntilFree(ballast, 80 * MB);
+        await().atMost(Duration.ofSeconds(30)).until(() -> orderflow.get("/observe/health").body().contains("disk is not available"));
+        List<String> held = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            String id = "FILE-" + i;
+            held.add(id);
+            OrderflowProcess.drop(inbox, id + ".json", order(id));
+        }
+        try (ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + orderflow.brokerPort);
+             Connection connection = factory.createConnection()) {
+            Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
+            for (int i = 0; i < 20; i++) {
+                String id = "JMS-" + i;
+                held.add(id);
+                producer.send(session.createTextMessage(order(id)));
+            }
+        }
+        // held, not rejected: the files wait in the inbox, the messages on the queue
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> Files.exists(inbox.resolve("FILE-0.json"))
+                && orderflow.get("/api/orders/JMS-0").statusCode() == 404 && orderflow.get("/api/orders/FILE-0").statusCode() == 404);
+        assertThat(Files.readString(orderflow.log()).lines().filter(l -> l.contains("below orderflow.disk.min-free-mb")).count())
+                .as("one WARN line").isEqualTo(1);
+        assertThat(orderflow.get("/observe/health").statusCode()).isEqualTo(503);
+
+        // space returns: input resumes by itself, no restart
+        Files.delete(ballast);
+        orders.addAll(held);
+        await().atMost(Duration.ofSeconds(120)).until(() -> orders.stream().allMatch(orderflow::settled));
+        assertThat(orderflow.healthy()).isTrue();
+        assertThat(orderflow.mails()).isEqualTo(orders.size());
+        assertThat(Files.readString(orderflow.log())).contains("free again: taking input");
+        assertThat(check()).as("orderflow.jar check").isZero();
+    }
+
+    private static String order(String id) {
+        return "{\"orderId\":\"" + id + "\",\"customer\":{\"email\":\"disk@example.com\"},\"lines\":[{\"sku\":\"DISK-1\",\"quantity\":1}]}";
+    }
+
+    /** Grows the file until the disk has about this much usable space left. */
+    private void fillUntilFree(Path file, long leave) throws IOException {
+        long free = Files.getFileStore(mount).getUsableSpace();
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            byte[] chunk = new byte[(int) MB];
+            long toWrite = free - leave;
+            for (long written = 0; written < toWrite; written += chunk.length) {
+                f.write(chunk);
+            }
+            f.getFD().sync();
+        }
+    }
+
+    private int check() throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorderflow.data-dir=" + orderflow.dataDir(), "-jar",
+                Path.of(System.getProperty("orderflow.jar", "target/orderflow.jar")).toAbsolutePath().toString(), "check")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        System.out.println(out);
+        return p.exitValue();
+    }
+}
