@@ -17,8 +17,8 @@ import java.util.function.Supplier;
  */
 public final class InvariantCheck {
 
-    /** @param checkedSince orders placed before it are past retention and not checked; null if all are */
-    public record Report(int orders, List<String> violations, List<String> pending, Instant checkedSince) {
+    /** @param checkedSince (ISO-8601) orders placed before it are past retention and not checked; null if all are */
+    public record Report(int orders, List<String> violations, List<String> pending, String checkedSince) {
         public boolean ok() {
             return violations.isEmpty();
         }
@@ -106,7 +106,7 @@ public final class InvariantCheck {
             pendingCount(pending, service + " outbox events not yet published",
                     "SELECT COUNT(*) FROM " + service + "_outbox WHERE published_at IS NULL");
         }
-        return new Report(orders, List.copyOf(violations), List.copyOf(pending), checkedSince.orElse(null));
+        return new Report(orders, List.copyOf(violations), List.copyOf(pending), checkedSince.map(Instant::toString).orElse(null));
     }
 
     private void violation(List<String> violations, String format, String sql, Object... args) {

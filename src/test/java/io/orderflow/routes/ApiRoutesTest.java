@@ -43,5 +43,6 @@ class ApiRoutesTest extends FlowTestSupport {
         assertThat(malformed.body()).contains("ISO-8601 instant");
         HttpResponse<String> invariants = get("/observe/invariants");
         assertThat(invariants.statusCode()).isEqualTo(200);
+        assertThat(invariants.body()).containsPattern("\"violations\"\\s*:\\s*\\[\\s*\\]").contains("\"checkedSince\"");
     }
 }
