@@ -16,6 +16,7 @@ import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
 import io.orderflow.outbox.Outbox;
 import io.orderflow.outbox.StandaloneRelay;
+import io.orderflow.retention.Retention;
 import io.orderflow.stock.StockLevels;
 import jakarta.jms.Connection;
 import jakarta.jms.DeliveryMode;
@@ -62,7 +63,7 @@ public final class Benchmark {
             Map.entry("db", "embedded"), Map.entry("pg-url", "jdbc:postgresql://127.0.0.1:5432/"), Map.entry("pg-user", "postgres"),
             Map.entry("pg-password", ""), Map.entry("orders", "2000"), Map.entry("warmup", "3000"), Map.entry("rates", "50,100"),
             Map.entry("rate-seconds", "10"), Map.entry("relay-events", "20000"), Map.entry("concurrency", "4"),
-            Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("out", "")));
+            Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("out", "")));
     /** Orders spread over this many SKUs (--skus): 1 puts every reservation on one hot row. */
     private static int skus = 1;
     private final Map<String, Object> results = new LinkedHashMap<>();
@@ -75,7 +76,7 @@ public final class Benchmark {
             if (!a.startsWith("--") || !a.contains("=") || !options.containsKey(a.substring(2, a.indexOf('=')))) {
                 throw new IllegalArgumentException("unknown option " + a + "; options: --db=embedded|h2|postgres --pg-url= --pg-user= "
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
-                        + "--skus=N --out=file.json");
+                        + "--skus=N --retention-rows=N (the retention benchmark instead) --out=file.json");
             }
             options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
         }
@@ -123,15 +124,27 @@ public final class Benchmark {
             results.put("cores", Runtime.getRuntime().availableProcessors());
             results.put("maxHeapMb", Runtime.getRuntime().maxMemory() / (1024 * 1024));
             say("orderflow benchmark on %s, %d cores, max heap %d MB", databases.describe(), results.get("cores"), results.get("maxHeapMb"));
-            ceiling(databases);
-            // the relay alone runs after the flow, on a JVM that has compiled the relay's code
-            endToEnd(databases);
-            relayAlone(databases);
-            ratio();
-            if (opt("processes") == 2) {
-                twoProcesses(databases);
+            if (opt("retention-rows") > 0) {
+                retention(databases);
+            } else {
+                allPhases(databases);
             }
         }
+        finish(db, cpuStart, wallStart);
+    }
+
+    private void allPhases(BenchDatabases databases) throws Exception {
+        ceiling(databases);
+        // the relay alone runs after the flow, on a JVM that has compiled the relay's code
+        endToEnd(databases);
+        relayAlone(databases);
+        ratio();
+        if (opt("processes") == 2) {
+            twoProcesses(databases);
+        }
+    }
+
+    private void finish(String db, long cpuStart, long wallStart) throws Exception {
         results.put("cpuCoresUsed", Percentiles.round((cpuNanos() - cpuStart) / (double) (System.nanoTime() - wallStart)));
         results.put("peakHeapUsedMb", heap.peakMb());
         heap.stop();
@@ -537,6 +550,127 @@ public final class Benchmark {
         results.put("ratio", r);
         say("ratio: end to end %s orders/s is %.0f%% of the machine's ceiling for the flow (%,.0f orders/s)",
                 e.get("ordersPerSecond"), ratio * 100, ceiling);
+    }
+
+    // ------------------------------------------------------------------ retention
+
+    /**
+     * A retention run over --retention-rows rows past their retention (published outbox rows,
+     * processed events and sent notifications, 40 days old), while orders flow at the first of
+     * --rates: the run's time, and the flow's latency beside it against the same rate without it.
+     */
+    private void retention(BenchDatabases databases) throws Exception {
+        int rows = opt("retention-rows");
+        Map<String, String> base = new HashMap<>(databases.fresh(work.resolve("retention")));
+        // the run is started by the benchmark, not by the worker's schedule
+        base.put("orderflow.retention.interval-ms", "86400000");
+        Settings settings = settings(base);
+        OrderflowConfiguration configuration = new OrderflowConfiguration(settings);
+        Main main = startInstance(settings, configuration);
+        Map<String, Object> r = new LinkedHashMap<>();
+        try {
+            Database db = configuration.database();
+            MeterRegistry meters = configuration.meters();
+            int rate = Integer.parseInt(options.get("rates").split(",")[0].trim());
+            say("[1/3] %,d rows past their retention written (outbox rows, processed events, sent notifications, 40 days old)", rows);
+            long t = System.nanoTime();
+            Map<String, Integer> written = RetentionRows.write(db, rows);
+            say("      written in %.0f s: %s", (System.nanoTime() - t) / 1e9, written);
+            r.put("rows", written);
+            try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("vm://0"); Connection connection = cf.createConnection()) {
+                connection.start();
+                try (Session session = connection.createSession(true, Session.SESSION_TRANSACTED)) {
+                    MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
+                    producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+                    warmUp(producer, session, db, "WARM-", "the flow");
+                }
+                say("[2/3] latency at %d orders/s for %d s without retention", rate, opt("rate-seconds"));
+                double[] before = pacedLatencies(connection, db, meters, "RB-", rate, opt("rate-seconds"))[1];
+                Map<String, Double> pb = Percentiles.of(before);
+                say("      p50 %.1f ms, p99 %.1f ms, max %.1f ms", pb.get("p50"), pb.get("p99"), pb.get("max"));
+
+                say("[3/3] the retention run, with orders at %d orders/s beside it", rate);
+                Retention retention = main.getCamelContext().getRegistry().lookupByNameAndType("retention", Retention.class);
+                long[] span = new long[3];
+                Thread run = new Thread(() -> {
+                    long start = System.nanoTime();
+                    span[0] = Instant.now().toEpochMilli() * 1000;
+                    retention.run();
+                    span[1] = Instant.now().toEpochMilli() * 1000;
+                    span[2] = System.nanoTime() - start;
+                }, "bench-retention");
+                // orders flow from a second before the run until it ends; those sent during it count
+                List<double[][]> windows = new ArrayList<>();
+                Thread flow = new Thread(() -> {
+                    try {
+                        int window = 0;
+                        do {
+                            windows.add(pacedLatencies(connection, db, meters, "RD" + window++ + "-", rate, 2));
+                        } while (run.isAlive() || span[1] == 0);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, "bench-retention-flow");
+                flow.start();
+                Thread.sleep(1000);
+                run.start();
+                run.join();
+                flow.join();
+                List<Double> inRun = new ArrayList<>();
+                for (double[][] w : windows) {
+                    for (int i = 0; i < w[0].length; i++) {
+                        if (w[0][i] >= span[0] && w[0][i] <= span[1]) {
+                            inRun.add(w[1][i]);
+                        }
+                    }
+                }
+                double[] all = inRun.stream().mapToDouble(Double::doubleValue).toArray();
+                long[] took = {span[2]};
+                Map<String, Double> pd = Percentiles.of(all);
+                long left = RetentionRows.left(db);
+                double seconds = took[0] / 1e9;
+                r.put("runSeconds", Percentiles.round(seconds));
+                r.put("rowsDeletedPerSecond", Math.round(rows / seconds));
+                r.put("rowsLeft", left);
+                r.put("rate", rate);
+                r.put("latencyWithoutMs", pb);
+                r.put("latencyDuringMs", pd);
+                r.put("ordersDuring", all.length);
+                say("      %,d rows deleted in %.1f s (%,.0f rows/s, batches of %s), %d left; beside it %,d orders: p50 %.1f ms, "
+                                + "p99 %.1f ms, max %.1f ms (without: p50 %.1f, p99 %.1f)", rows, seconds, rows / seconds,
+                        settings.get("orderflow.retention.batch-size"), left, all.length, pd.get("p50"), pd.get("p99"), pd.get("max"),
+                        pb.get("p50"), pb.get("p99"));
+            }
+        } finally {
+            main.stop();
+            Preflight.release();
+        }
+        results.put("retention", r);
+    }
+
+    /**
+     * Sends orders paced at the rate for the seconds; returns each one's intended send time (epoch
+     * micros) and its intended-send-to-notification time (ms).
+     */
+    private static double[][] pacedLatencies(Connection connection, Database db, MeterRegistry meters, String prefix, int rate, int seconds)
+            throws Exception {
+        int count = rate * seconds;
+        long[] intended = new long[count];
+        double[] sending = new double[count];
+        double before = sent(meters);
+        sendPaced(connection, prefix, rate, intended, sending);
+        awaitNotified(meters, before, count, db, prefix + "%");
+        Map<String, Long> sentAt = new HashMap<>();
+        db.jdbc().query("SELECT order_id, sent_at FROM email_notification WHERE order_id LIKE ?",
+                rs -> {
+                    sentAt.put(rs.getString(1), micros(rs.getTimestamp(2)));
+                }, prefix + "%");
+        double[][] result = new double[2][count];
+        for (int i = 0; i < count; i++) {
+            result[0][i] = intended[i];
+            result[1][i] = (sentAt.get(prefix + i) - intended[i]) / 1000.0;
+        }
+        return result;
     }
 
     // ------------------------------------------------------------------ helpers
