@@ -4,7 +4,9 @@ import io.orderflow.config.Settings;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 
@@ -78,7 +80,19 @@ public final class MailSink {
         m.setFrom(new InternetAddress(from));
         m.setRecipient(jakarta.mail.Message.RecipientType.TO, new InternetAddress(n.recipient()));
         m.setSubject(n.subject(), "UTF-8");
-        m.setText(n.body(), "UTF-8");
+        if (n.html() == null) {
+            m.setText(n.body(), "UTF-8");
+        } else {
+            // the text first: a client shows the last alternative it can display
+            MimeMultipart alternatives = new MimeMultipart("alternative");
+            MimeBodyPart text = new MimeBodyPart();
+            text.setText(n.body(), "UTF-8");
+            alternatives.addBodyPart(text);
+            MimeBodyPart html = new MimeBodyPart();
+            html.setText(n.html(), "UTF-8", "html");
+            alternatives.addBodyPart(html);
+            m.setContent(alternatives);
+        }
         m.setSentDate(new Date());
         m.setHeader("X-Orderflow-Order-Id", n.orderId());
         m.setHeader("X-Orderflow-Notification", n.kind());

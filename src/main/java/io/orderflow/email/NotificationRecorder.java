@@ -54,8 +54,8 @@ public final class NotificationRecorder implements EventConsumer.Handler {
             return duplicates;
         }
         Timestamp now = Timestamp.from(Instant.now());
-        int[][] inserted = jdbc.batchUpdate("INSERT INTO email_notification (order_id, kind, recipient, message_id, subject, body, trace_id, "
-                        + "status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?) ON CONFLICT DO NOTHING",
+        int[][] inserted = jdbc.batchUpdate("INSERT INTO email_notification (order_id, kind, recipient, message_id, subject, body, html_body, trace_id, "
+                        + "status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?) ON CONFLICT DO NOTHING",
                 notifications, notifications.size(), (ps, n) -> {
                     ps.setString(1, n.orderId());
                     ps.setString(2, n.kind());
@@ -63,9 +63,10 @@ public final class NotificationRecorder implements EventConsumer.Handler {
                     ps.setString(4, n.messageId());
                     ps.setString(5, n.subject());
                     ps.setString(6, n.body());
-                    ps.setString(7, n.traceId());
-                    ps.setTimestamp(8, now);
+                    ps.setString(7, n.html());
+                    ps.setString(8, n.traceId());
                     ps.setTimestamp(9, now);
+                    ps.setTimestamp(10, now);
                 });
         for (int i = 0; i < notifications.size(); i++) {
             Notification n = notifications.get(i);

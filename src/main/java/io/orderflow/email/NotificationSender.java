@@ -97,7 +97,7 @@ public final class NotificationSender implements Wakeable {
         List<Due> due = new ArrayList<>(batchSize);
         for (Due d : jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
                 new Notification(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
-                        rs.getString(8)),
+                        rs.getString(9), rs.getString(8)),
                 rs.getInt(7)), now, 2 * batchSize)) {
             // the sender threads of this process divide the rows among themselves: a claim lasts until the transaction ends
             if (due.size() < batchSize && claims.add(d.notification().orderId())) {

@@ -34,11 +34,13 @@ import java.util.Map;
  */
 public final class NotificationTemplates {
 
-    public static final List<String> NAMES = List.of(Notification.CONFIRMATION + ".vm", Notification.OUT_OF_STOCK + ".vm");
+    public static final List<String> NAMES = List.of(Notification.CONFIRMATION + ".vm", Notification.OUT_OF_STOCK + ".vm",
+            Notification.CONFIRMATION + ".html.vm", Notification.OUT_OF_STOCK + ".html.vm");
     private static final String IN_JAR = "templates/email/";
     private static final String SUBJECT = "Subject:";
 
-    record Rendered(String subject, String body) {
+    /** @param html the HTML alternative of the body */
+    record Rendered(String subject, String body, String html) {
     }
 
     private final ProducerTemplate producer;
@@ -90,7 +92,7 @@ public final class NotificationTemplates {
         for (Map.Entry<String, String> t : sources(settings).entrySet()) {
             String where = t.getValue().startsWith("file:") ? t.getValue().substring(5) : t.getValue();
             String text = read(t.getValue(), where);
-            if (!text.startsWith(SUBJECT)) {
+            if (!t.getKey().endsWith(".html.vm") && !text.startsWith(SUBJECT)) {
                 throw new SettingsException("email template " + where + " line 1: must begin with \"Subject: ...\"");
             }
             try {
@@ -128,17 +130,52 @@ public final class NotificationTemplates {
         model.put("customer", EventJson.MAPPER.convertValue(data.path("customer"), Map.class));
         model.put("lines", data.has("lines") ? EventJson.MAPPER.convertValue(data.get("lines"), List.class) : List.of());
         model.put("missing", data.has("missing") ? EventJson.MAPPER.convertValue(data.get("missing"), List.class) : List.of());
-        Exchange result = producer.request(endpoints.get(kind), e -> e.getIn().setHeader("CamelVelocitySupplementalContext", model));
-        if (result.getException() != null) {
-            throw new IllegalStateException("the " + kind + " template failed: " + result.getException().getMessage(), result.getException());
-        }
-        String text = result.getMessage().getBody(String.class).replace("\r\n", "\n");
+        String text = render(endpoints.get(kind), model).replace("\r\n", "\n");
+        // in HTML, every value from the order is text: <script> in a name is shown, never run
+        String html = render(endpoints.get(kind + ".html"), escaped(model)).replace("\r\n", "\n").replace("\n", "\r\n");
         int end = text.indexOf('\n');
         String subject = (end < 0 ? text : text.substring(0, end)).substring(SUBJECT.length()).trim();
         String body = end < 0 ? "" : text.substring(end + 1);
         if (body.startsWith("\n")) {
             body = body.substring(1);
         }
-        return new Rendered(subject, body.replace("\n", "\r\n"));
+        return new Rendered(subject, body.replace("\n", "\r\n"), html);
+    }
+
+    private String render(String endpoint, Map<String, Object> model) {
+        Exchange result = producer.request(endpoint, e -> e.getIn().setHeader("CamelVelocitySupplementalContext", model));
+        if (result.getException() != null) {
+            throw new IllegalStateException("the template " + endpoint + " failed: " + result.getException().getMessage(),
+                    result.getException());
+        }
+        return result.getMessage().getBody(String.class);
+    }
+
+    /** The model with every string HTML-escaped, at any depth. */
+    @SuppressWarnings("unchecked")
+    static <T> T escaped(T value) {
+        if (value instanceof String s) {
+            StringBuilder out = new StringBuilder(s.length());
+            for (char c : s.toCharArray()) {
+                switch (c) {
+                    case '<' -> out.append("&lt;");
+                    case '>' -> out.append("&gt;");
+                    case '&' -> out.append("&amp;");
+                    case '"' -> out.append("&quot;");
+                    case '\'' -> out.append("&#39;");
+                    default -> out.append(c);
+                }
+            }
+            return (T) out.toString();
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> copy = new LinkedHashMap<>();
+            map.forEach((k, v) -> copy.put(k, escaped(v)));
+            return (T) copy;
+        }
+        if (value instanceof List<?> list) {
+            return (T) list.stream().map(NotificationTemplates::escaped).toList();
+        }
+        return value;
     }
 }

@@ -64,6 +64,20 @@ class NotificationTemplatesTest {
     }
 
     @Test
+    void should_render_an_html_alternative_with_every_value_from_the_order_escaped() throws Exception {
+        NotificationTemplates templates = new NotificationTemplates(camel.createProducerTemplate(), settings(""));
+
+        NotificationTemplates.Rendered rendered = templates.render("confirmation", decision(Event.STOCK_RESERVED,
+                "{\"customer\":{\"name\":\"<script>alert(1)</script> & Co\",\"email\":\"x@example.com\"},"
+                        + "\"lines\":[{\"sku\":\"<b>BOOK</b>\",\"quantity\":2}]}"));
+
+        assertThat(rendered.html()).startsWith("<!DOCTYPE html>").contains("Hello &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co,",
+                "&lt;b&gt;BOOK&lt;/b&gt;", "<b>A-1</b>").doesNotContain("<script>");
+        // the text part is plain text: nothing to escape
+        assertThat(rendered.body()).contains("Hello <script>alert(1)</script> & Co,");
+    }
+
+    @Test
     void should_take_a_folders_template_instead_and_render_a_missing_field_visibly() throws Exception {
         Files.writeString(dir.resolve("confirmation.vm"), "Subject: Order $orderId: on its way, $customer.nickname\n\n"
                 + "Dear $customer.name ($customer.nickname), $lines.size() line(s).\n");

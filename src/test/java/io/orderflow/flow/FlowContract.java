@@ -43,7 +43,8 @@ abstract class FlowContract extends FlowTestSupport {
         awaitNotified(id);
         assertThat(stockOf(sku)).containsExactly(10, 2);
         String email = awaitEmail(id, "confirmation");
-        assertThat(email).contains("Message-ID: <" + id + ".confirmation@orderflow>", "To: ann@example.com", "2 x " + sku);
+        assertThat(email).contains("Message-ID: <" + id + ".confirmation@orderflow>", "To: ann@example.com", "2 x " + sku,
+                "multipart/alternative", "text/plain", "text/html");
         assertThat(count("SELECT COUNT(*) FROM order_event WHERE order_id = ?", id)).isEqualTo(3);
     }
 
