@@ -577,6 +577,8 @@ public final class Benchmark {
             Map<String, Integer> written = RetentionRows.write(db, rows);
             say("      written in %.0f s: %s", (System.nanoTime() - t) / 1e9, written);
             r.put("rows", written);
+            Path dbDir = settings.embeddedPostgres() ? settings.dataDir().resolve("pg")
+                    : settings.isPostgres() ? null : settings.dataDir().resolve("db");
             try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory("vm://0"); Connection connection = cf.createConnection()) {
                 connection.start();
                 try (Session session = connection.createSession(true, Session.SESSION_TRANSACTED)) {
@@ -636,6 +638,17 @@ public final class Benchmark {
                 r.put("latencyWithoutMs", pb);
                 r.put("latencyDuringMs", pd);
                 r.put("ordersDuring", all.length);
+                if (dbDir != null) {
+                    // whether the space of the deleted rows is reused: the same rows again, and the size after
+                    long afterRun = size(dbDir);
+                    RetentionRows.write(db, rows);
+                    long rewritten = size(dbDir);
+                    retention.run();
+                    r.put("databaseMbAfterFirstRun", afterRun / 1048576);
+                    r.put("databaseMbAfterTheSameRowsAgain", rewritten / 1048576);
+                    say("      the database: %,d MB after the run; %,d MB once the same rows are written again (space reused if about equal)",
+                            afterRun / 1048576, rewritten / 1048576);
+                }
                 say("      %,d rows deleted in %.1f s (%,.0f rows/s, batches of %s), %d left; beside it %,d orders: p50 %.1f ms, "
                                 + "p99 %.1f ms, max %.1f ms (without: p50 %.1f, p99 %.1f)", rows, seconds, rows / seconds,
                         settings.get("orderflow.retention.batch-size"), left, all.length, pd.get("p50"), pd.get("p99"), pd.get("max"),
