@@ -32,7 +32,9 @@ import io.orderflow.order.OrderFormat;
 import io.orderflow.order.OrderIntake;
 import io.orderflow.order.OrderMessages;
 import io.orderflow.order.OrderStatus;
+import io.orderflow.order.OrderSearch;
 import io.orderflow.order.OrderView;
+import io.orderflow.console.ConsoleFiles;
 import io.orderflow.outbox.EventConsumer;
 import io.orderflow.outbox.Outbox;
 import io.orderflow.outbox.OutboxRelay;
@@ -150,6 +152,8 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("orderMessages", new OrderMessages(format, intake, maxFileSize, meters));
         registry.bind("orderStatus", new EventConsumer("order", db.transactions(), consumerMetrics, new OrderStatus(db.jdbc())));
         registry.bind("orderView", new OrderView(db.jdbc()));
+        registry.bind("orderSearch", new OrderSearch(db.jdbc()));
+        registry.bind("consoleFiles", new ConsoleFiles());
 
         // stock service
         Outbox stockOutbox = new Outbox("stock", db.jdbc(), db.dialect());

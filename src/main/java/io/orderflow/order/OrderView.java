@@ -53,6 +53,22 @@ public final class OrderView {
         List<Map<String, Object>> timeline = (List<Map<String, Object>>) order.get("timeline");
         List<Map<String, Object>> then = timeline.stream().filter(e -> !after(e.get("occurredAt"), instant)).toList();
         order.put("timeline", then);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> events = (List<Map<String, Object>>) order.get("events");
+        List<Map<String, Object>> eventsThen = new java.util.ArrayList<>();
+        for (Map<String, Object> e : events) {
+            if (after(e.get("committedAt"), instant)) {
+                continue;
+            }
+            if (after(e.get("publishedAt"), instant)) {
+                e.put("publishedAt", null);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> consumed = (Map<String, Object>) e.get("consumedBy");
+            consumed.values().removeIf(t -> after(t, instant));
+            eventsThen.add(e);
+        }
+        order.put("events", eventsThen);
         if (then.stream().noneMatch(e -> "NotificationFailed".equals(e.get("type")))) {
             order.remove("notificationFailure");
         }
@@ -111,7 +127,53 @@ public final class OrderView {
                     }
                     return e;
                 }, orderId));
+        order.put("events", events(orderId));
         return order;
+    }
+
+    /**
+     * Every event of the order as the services handled it: who emitted it, when it was committed
+     * and published, and when each consuming service applied it (from their records of processed
+     * events; the order service's is the timeline). For the console's order page.
+     */
+    private List<Map<String, Object>> events(String orderId) {
+        List<Map<String, Object>> events = new java.util.ArrayList<>();
+        for (String service : new String[] {"order", "stock", "email"}) {
+            events.addAll(jdbc.query("SELECT event_id, event_type, created_at, published_at FROM " + service + "_outbox WHERE order_id = ?",
+                    (rs, i) -> {
+                        Map<String, Object> e = new LinkedHashMap<>();
+                        e.put("eventId", rs.getString(1));
+                        e.put("type", rs.getString(2));
+                        e.put("emittedBy", service);
+                        e.put("committedAt", iso(rs.getTimestamp(3)));
+                        e.put("publishedAt", iso(rs.getTimestamp(4)));
+                        e.put("consumedBy", new LinkedHashMap<String, Object>());
+                        return e;
+                    }, orderId));
+        }
+        Map<String, Map<String, Object>> byId = new java.util.HashMap<>();
+        events.forEach(e -> byId.put((String) e.get("eventId"), e));
+        if (events.isEmpty()) {
+            return events;
+        }
+        // by primary key: the processed-event tables have no index on the order
+        String ids = String.join(", ", java.util.Collections.nCopies(events.size(), "?"));
+        String[][] consumers = {{"order", "SELECT event_id, recorded_at FROM order_event WHERE event_id IN (" + ids + ")"},
+                {"stock", "SELECT event_id, processed_at FROM stock_processed_event WHERE event_id IN (" + ids + ")"},
+                {"email", "SELECT event_id, processed_at FROM email_processed_event WHERE event_id IN (" + ids + ")"}};
+        Object[] eventIds = events.stream().map(e -> e.get("eventId")).toArray();
+        for (String[] c : consumers) {
+            jdbc.query(c[1], rs -> {
+                Map<String, Object> e = byId.get(rs.getString(1));
+                if (e != null && !c[0].equals(e.get("emittedBy"))) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> consumed = (Map<String, Object>) e.get("consumedBy");
+                    consumed.put(c[0], iso(rs.getTimestamp(2)));
+                }
+            }, eventIds);
+        }
+        events.sort(java.util.Comparator.comparing(e -> (String) e.get("committedAt")));
+        return events;
     }
 
     private static String iso(Timestamp t) {

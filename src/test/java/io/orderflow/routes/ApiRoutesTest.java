@@ -41,6 +41,16 @@ class ApiRoutesTest extends FlowTestSupport {
         HttpResponse<String> malformed = get("/api/orders/" + id + "?at=yesterday");
         assertThat(malformed.statusCode()).isEqualTo(400);
         assertThat(malformed.body()).contains("ISO-8601 instant");
+        // the search: by id, email, status and time, newest first, a page at a time
+        assertThat(get("/api/orders?orderId=" + id).body()).contains("\"orderId\" : \"" + id + "\"", "\"hasMore\" : false");
+        assertThat(get("/api/orders?email=api@example.com&status=CONFIRMED&limit=1").body()).contains(id);
+        assertThat(get("/api/orders?email=api@example.com&status=REJECTED").body()).doesNotContain(id);
+        assertThat(get("/api/orders?until=" + placedAt).body()).as("until is exclusive").doesNotContain(id);
+        assertThat(get("/api/orders?status=LOST").statusCode()).isEqualTo(400);
+        assertThat(get("/api/orders?since=2026-12-02T10:00:00Z&until=2026-12-01T10:00:00Z").body()).contains("inverted");
+        assertThat(get("/api/orders?limit=5000").statusCode()).isEqualTo(400);
+        assertThat(get("/api/orders?colour=red").body()).contains("unknown parameter 'colour'");
+
         HttpResponse<String> invariants = get("/observe/invariants");
         assertThat(invariants.statusCode()).isEqualTo(200);
         assertThat(invariants.body()).containsPattern("\"violations\"\\s*:\\s*\\[\\s*\\]").contains("\"checkedSince\"");
