@@ -198,6 +198,128 @@ async function deadLettersPage() {
   }
 }
 
+// ------------------------------------------------------------------ stock
+
+async function stockPage() {
+  const p = params();
+  const input = el('input', {name: 'sku', value: p.get('sku') || '', placeholder: 'SKU or its beginning'});
+  const form = el('form', {class: 'search', id: 'stock-search'}, el('label', {}, 'SKU', input),
+    el('button', {type: 'submit', id: 'stock-go'}, 'Search'));
+  form.addEventListener('submit', ev => {
+    ev.preventDefault();
+    location.hash = '#/stock?sku=' + encodeURIComponent(input.value.trim());
+  });
+  const result = el('div', {id: 'stock'});
+  const reservations = el('div', {id: 'reservations'});
+  show(el('h2', {}, 'Stock'), form, result, reservations);
+  try {
+    const q = new URLSearchParams();
+    q.set('sku', p.get('sku') || '');
+    if (p.get('after')) {
+      q.set('after', p.get('after'));
+    }
+    const page = await api('/api/stock?' + q.toString());
+    const rows = page.skus.map(s => el('tr', {class: 'sku-row'},
+      el('td', {}, el('a', {href: '#/stock?sku=' + encodeURIComponent(p.get('sku') || '') + '&show=' + encodeURIComponent(s.sku)}, s.sku)),
+      el('td', {}, String(s.onHand)), el('td', {}, String(s.reserved)), el('td', {}, String(s.available))));
+    const last = page.skus.length ? page.skus[page.skus.length - 1].sku : '';
+    result.replaceChildren(rows.length === 0 ? el('p', {}, 'No SKU matches.') : el('table', {},
+      el('thead', {}, el('tr', {}, ['SKU', 'On hand', 'Reserved', 'Available'].map(h => el('th', {}, h)))), el('tbody', {}, rows)),
+      page.hasMore ? el('div', {class: 'pager'}, el('a', {href: '#/stock?sku=' + encodeURIComponent(p.get('sku') || '')
+        + '&after=' + encodeURIComponent(last)}, 'More')) : null);
+    if (p.get('show')) {
+      const r = await api('/api/stock/' + encodeURIComponent(p.get('show')) + '/reservations');
+      reservations.replaceChildren(el('h3', {}, 'Reservations of ', r.sku), r.reservations.length === 0 ? el('p', {}, 'None.') :
+        el('table', {id: 'reservation-table'}, el('thead', {}, el('tr', {}, el('th', {}, 'Order'), el('th', {}, 'Quantity'))),
+          el('tbody', {}, r.reservations.map(x => el('tr', {}, el('td', {}, el('a', {href: '#/order/' + encodeURIComponent(x.orderId)},
+            x.orderId)), el('td', {}, String(x.quantity)))))),
+        r.hasMore ? el('p', {class: 'muted'}, 'The first 200 by order id.') : null);
+    }
+  } catch (e) {
+    result.replaceChildren(el('p', {class: 'error'}, e.message));
+  }
+}
+
+// ------------------------------------------------------------------ flow
+
+const SVG = 'http://www.w3.org/2000/svg';
+const samples = [];
+let flowTimer = null;
+
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    e.setAttribute(k, v);
+  }
+  return e;
+}
+
+/** A small line chart of the last samples: one line per series, the largest value written at the top. */
+function chart(title, series) {
+  const w = 360, h = 110;
+  const box = svg('svg', {viewBox: '0 0 ' + w + ' ' + h, width: w, height: h, class: 'chart'});
+  const max = Math.max(1, ...series.flatMap(s => s.values.filter(v => v !== null)));
+  series.forEach((s, i) => {
+    const points = s.values.map((v, x) => (x * (w - 4) / Math.max(1, s.values.length - 1) + 2) + ','
+      + (h - 4 - (v === null ? 0 : v) * (h - 24) / max)).join(' ');
+    box.append(svg('polyline', {points: points, class: 'line line-' + i}));
+  });
+  const top = svg('text', {x: 4, y: 12, class: 'chart-max'});
+  top.textContent = 'max ' + (Math.round(max * 10) / 10);
+  box.append(top);
+  const legend = el('div', {class: 'legend'}, series.map((s, i) => el('span', {class: 'key key-' + i},
+    s.name + ' ' + (s.values.length ? (s.values[s.values.length - 1] ?? '-') : ''))));
+  return el('figure', {class: 'chart-box'}, el('figcaption', {}, title), box, legend);
+}
+
+async function flowSample() {
+  const f = await api('/api/flow');
+  const previous = samples[samples.length - 1];
+  const seconds = previous ? (Date.parse(f.at) - Date.parse(previous.at)) / 1000 : 0;
+  f.ordersPerSecond = previous && seconds > 0 ? Math.max(0, (f.ordersAccepted - previous.ordersAccepted) / seconds) : null;
+  samples.push(f);
+  if (samples.length > 90) {
+    samples.shift();
+  }
+}
+
+async function flowPage() {
+  show(el('h2', {}, 'Flow'), el('div', {id: 'flow'}, el('p', {class: 'muted'}, 'Loading...')));
+  const draw = async () => {
+    if (!location.hash.startsWith('#/flow')) {
+      clearInterval(flowTimer);
+      flowTimer = null;
+      return;
+    }
+    const target = document.getElementById('flow');
+    try {
+      await flowSample();
+    } catch (e) {
+      target.replaceChildren(el('p', {class: 'error'}, e.message));
+      return;
+    }
+    const now = samples[samples.length - 1];
+    const services = Object.keys(now.services);
+    const health = el('ul', {class: 'health', id: 'health'}, Object.entries(now.health).map(([name, state]) =>
+      el('li', {class: state === 'UP' ? 'up' : 'down'}, name + ': ' + state)));
+    target.replaceChildren(health,
+      el('div', {class: 'charts'},
+        chart('Orders per second', [{name: 'accepted', values: samples.map(s => s.ordersPerSecond === null ? null
+          : Math.round(s.ordersPerSecond * 10) / 10)}]),
+        chart('Backlog (events not yet published)', services.map(name => ({name: name,
+          values: samples.map(s => s.services[name] ? s.services[name].backlog : null)}))),
+        chart('Oldest unpublished event (s)', services.map(name => ({name: name,
+          values: samples.map(s => s.services[name] ? s.services[name].oldestUnpublishedSeconds : null)}))),
+        chart('Dead letters', Object.keys(now.deadLetters).map(source => ({name: source,
+          values: samples.map(s => s.deadLetters[source])})))),
+      el('p', {class: 'muted'}, 'Polled every 2 s; the last ' + samples.length + ' samples (up to 3 minutes).'));
+  };
+  await draw();
+  if (!flowTimer) {
+    flowTimer = setInterval(draw, 2000);
+  }
+}
+
 // ------------------------------------------------------------------ frame
 
 function showMode() {
@@ -217,6 +339,10 @@ function route() {
     orderPage(decodeURIComponent(path.substring('/order/'.length)));
   } else if (path.startsWith('/dead-letters')) {
     deadLettersPage();
+  } else if (path.startsWith('/stock')) {
+    stockPage();
+  } else if (path.startsWith('/flow')) {
+    flowPage();
   } else {
     ordersPage();
   }

@@ -24,6 +24,8 @@ import io.orderflow.intake.StableFiles;
 import io.orderflow.observe.ConsumerMetrics;
 import io.orderflow.observe.DependencyHealth;
 import io.orderflow.observe.DiskSpace;
+import io.orderflow.observe.FlowStatus;
+import io.orderflow.stock.StockView;
 import io.orderflow.observe.FlowSummary;
 import io.orderflow.operate.AdminApi;
 import io.orderflow.operate.DeadLetterDepth;
@@ -52,7 +54,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 /**
  * Wires orderflow: database and schema, broker and its topology, the JMS component, each
@@ -153,6 +157,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("orderStatus", new EventConsumer("order", db.transactions(), consumerMetrics, new OrderStatus(db.jdbc())));
         registry.bind("orderView", new OrderView(db.jdbc()));
         registry.bind("orderSearch", new OrderSearch(db.jdbc()));
+        registry.bind("stockView", new StockView(db.jdbc()));
         registry.bind("consoleFiles", new ConsoleFiles());
 
         // stock service
@@ -219,16 +224,41 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         DiskSpace disk = new DiskSpace(context, settings.dataDir(), settings.getLong("orderflow.disk.min-free-mb") * 1024 * 1024, meters);
         registry.bind("diskSpace", disk);
         registry.bind("diskHealth", new DependencyHealth("disk", disk::ok));
-        registry.bind("databaseHealth", new DependencyHealth("database", () -> db.jdbc().queryForObject("SELECT 1", Integer.class) == 1));
+        Callable<Boolean> databaseUp = () -> db.jdbc().queryForObject("SELECT 1", Integer.class) == 1;
+        registry.bind("databaseHealth", new DependencyHealth("database", databaseUp));
         EmbeddedBroker embedded = broker;
-        registry.bind("brokerHealth", new DependencyHealth("broker", () -> {
+        Callable<Boolean> brokerUp = () -> {
             if (embedded != null && !embedded.isActive()) {
                 return false;
             }
             try (var connection = connectionFactory.createConnection()) {
                 return true;
             }
-        }));
+        };
+        registry.bind("brokerHealth", new DependencyHealth("broker", brokerUp));
+        // the mail server is not part of health (notifications wait for it), but the console shows it
+        Map<String, Callable<Boolean>> dependencies = new LinkedHashMap<>();
+        dependencies.put("database", databaseUp);
+        dependencies.put("broker", brokerUp);
+        dependencies.put("disk", disk::ok);
+        dependencies.put("mail", mailServerAnswers(settings));
+        List<Outbox> running = java.util.stream.Stream.of(orderOutbox, stockOutbox, emailOutbox).filter(o -> settings.runs(o.service())).toList();
+        registry.bind("flowStatus", new FlowStatus(meters, running, depth, dependencies));
+    }
+
+    /** In smtp mode, whether the server accepts a connection (2 s); in file mode, whether the mail folder can be written. */
+    private static Callable<Boolean> mailServerAnswers(Settings settings) {
+        if (settings.get("orderflow.mail.mode").equals("file")) {
+            return () -> java.nio.file.Files.isWritable(settings.dataDir().resolve("mail"))
+                    || !java.nio.file.Files.exists(settings.dataDir().resolve("mail"));
+        }
+        return () -> {
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.connect(new java.net.InetSocketAddress(settings.get("orderflow.mail.smtp.host"),
+                        settings.getInt("orderflow.mail.smtp.port")), 2000);
+                return true;
+            }
+        };
     }
 
     private void declareTopology(String user, String password) throws InterruptedException {

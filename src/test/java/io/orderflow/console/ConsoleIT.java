@@ -149,6 +149,36 @@ class ConsoleIT {
         assertThat(wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("outcome"))).getText()).contains("retry: 1");
     }
 
+    @Test
+    void should_show_stock_by_sku_and_the_orders_holding_it() throws Exception {
+        OrderflowProcess.drop(orderflow.dataDir().resolve("orders/inbox"), "s-1.json",
+                "{\"orderId\":\"S-1\",\"customer\":{\"email\":\"s1@example.com\"},\"lines\":[{\"sku\":\"CON-1\",\"quantity\":1}]}");
+        await().atMost(Duration.ofSeconds(60)).until(() -> orderflow.settled("S-1"));
+
+        browser.get(console("#/stock"));
+        WebElement sku = wait.until(ExpectedConditions.visibilityOfElementLocated(By.name("sku")));
+        sku.sendKeys("CON");
+        browser.findElement(By.id("stock-go")).click();
+        WebElement row = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("tr.sku-row")));
+        assertThat(row.getText()).startsWith("CON-1 100");
+        row.findElement(By.tagName("a")).click();
+        WebElement reservations = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("reservation-table")));
+        assertThat(reservations.getText()).contains("S-1");
+        screenshot("stock");
+    }
+
+    @Test
+    void should_chart_the_flow_and_show_the_health_of_its_dependencies() throws Exception {
+        browser.get(console("#/flow"));
+        WebElement health = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("health")));
+        assertThat(health.getText()).contains("database: UP", "broker: UP", "disk: UP", "mail: UP");
+        // a few samples polled, then four charts with lines
+        wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("svg.chart"), 4));
+        wait.until(d -> d.findElement(By.id("flow")).getText().contains("the last 3 samples"));
+        assertThat(browser.findElements(By.cssSelector("svg.chart polyline"))).hasSizeGreaterThanOrEqualTo(4);
+        screenshot("flow");
+    }
+
     private void screenshot(String page) throws Exception {
         File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
         Files.copy(shot.toPath(), SCREENSHOTS.resolve(page + ".png"), StandardCopyOption.REPLACE_EXISTING);
