@@ -63,7 +63,8 @@ public final class Benchmark {
             Map.entry("db", "embedded"), Map.entry("pg-url", "jdbc:postgresql://127.0.0.1:5432/"), Map.entry("pg-user", "postgres"),
             Map.entry("pg-password", ""), Map.entry("orders", "2000"), Map.entry("warmup", "3000"), Map.entry("rates", "50,100"),
             Map.entry("rate-seconds", "10"), Map.entry("relay-events", "20000"), Map.entry("concurrency", "4"),
-            Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("out", "")));
+            Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("console-orders", "0"),
+            Map.entry("out", "")));
     /** Orders spread over this many SKUs (--skus): 1 puts every reservation on one hot row. */
     private static int skus = 1;
     private final Map<String, Object> results = new LinkedHashMap<>();
@@ -76,7 +77,7 @@ public final class Benchmark {
             if (!a.startsWith("--") || !a.contains("=") || !options.containsKey(a.substring(2, a.indexOf('=')))) {
                 throw new IllegalArgumentException("unknown option " + a + "; options: --db=embedded|h2|postgres --pg-url= --pg-user= "
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
-                        + "--skus=N --retention-rows=N (the retention benchmark instead) --out=file.json");
+                        + "--skus=N --retention-rows=N (the retention benchmark instead) --console-orders=N (the console's pages instead) --out=file.json");
             }
             options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
         }
@@ -126,6 +127,8 @@ public final class Benchmark {
             say("orderflow benchmark on %s, %d cores, max heap %d MB", databases.describe(), results.get("cores"), results.get("maxHeapMb"));
             if (opt("retention-rows") > 0) {
                 retention(databases);
+            } else if (opt("console-orders") > 0) {
+                ConsolePages.measure(this::instance, databases, work.resolve("console"), opt("console-orders"), results);
             } else {
                 allPhases(databases);
             }
@@ -524,6 +527,17 @@ public final class Benchmark {
             return (int) files.map(p -> p.getFileName().toString())
                     .filter(name -> name.endsWith(".eml") && name.startsWith(orderPrefix)).count();
         }
+    }
+
+    /** A started instance on a fresh database of the run's kind, for a phase that drives it itself. */
+    ConsolePages.Instance instance(BenchDatabases databases, Path dir) throws Exception {
+        Settings settings = settings(databases.fresh(dir));
+        OrderflowConfiguration configuration = new OrderflowConfiguration(settings);
+        Main main = startInstance(settings, configuration);
+        return new ConsolePages.Instance(settings, configuration.database(), () -> {
+            main.stop();
+            Preflight.release();
+        });
     }
 
     private static Main startInstance(Settings settings, OrderflowConfiguration configuration) throws Exception {
