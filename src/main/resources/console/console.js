@@ -127,7 +127,9 @@ async function orderPage(orderId) {
     el('dt', {}, 'Customer'), el('dd', {id: 'order-customer'}, (o.customer.name ? o.customer.name + ' ' : '') + '<' + o.customer.email + '>'),
     el('dt', {}, 'Placed'), el('dd', {}, time(o.placedAt), ' from ', o.source),
     o.rejectionReason ? [el('dt', {}, 'Rejected'), el('dd', {}, o.rejectionReason)] : null,
-    el('dt', {}, 'Notified'), el('dd', {id: 'order-notified'}, o.notifiedAt ? time(o.notifiedAt) + ', Message-ID ' + o.notificationMessageId
+    el('dt', {}, 'Notified'), el('dd', {id: 'order-notified'}, o.notifiedAt ? [time(o.notifiedAt) + ', Message-ID ',
+      // RFC 2392: a mid: address opens the message in a mail client that has it
+      el('a', {href: 'mid:' + encodeURIComponent(o.notificationMessageId.replace(/^<|>$/g, ''))}, o.notificationMessageId)]
       : (o.notificationFailure ? 'refused by the mail server: ' + o.notificationFailure : 'not yet')),
     el('dt', {}, 'Trace id'), el('dd', {}, o.traceId || ''));
   const lines = el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'SKU'), el('th', {}, 'Quantity'))),
@@ -137,8 +139,21 @@ async function orderPage(orderId) {
       e.publishedAt ? ', published ' + time(e.publishedAt) : ', not yet published'),
     el('div', {}, Object.keys(e.consumedBy).length === 0 ? 'not consumed yet'
       : Object.entries(e.consumedBy).map(([service, at]) => service + ' applied it at ' + time(at)).join('; ')))));
+  const failures = el('div', {id: 'order-dead-letters'});
   show(el('h2', {}, 'Order ', o.orderId), facts, el('h3', {}, 'Lines'), lines, el('h3', {}, 'Timeline'), timeline,
+    el('h3', {}, 'Dead letters'), failures,
     el('p', {}, el('a', {href: '#/dead-letters?orderId=' + encodeURIComponent(o.orderId)}, 'Dead letters of this order')));
+  if (!token()) {
+    failures.replaceChildren(el('p', {class: 'muted'}, 'Read-only: enter the admin token to see them here.'));
+    return;
+  }
+  try {
+    const page = await api('/admin/dead-letters?orderId=' + encodeURIComponent(o.orderId));
+    failures.replaceChildren(page.total === 0 ? el('p', {}, 'None.') : el('ul', {}, page.deadLetters.map(d =>
+      el('li', {}, d.source + (d.eventType ? ' ' + d.eventType : '') + ', ' + time(d.failedAt) + ': ' + (d.reason || '')))));
+  } catch (e) {
+    failures.replaceChildren(el('p', {class: 'error'}, e.message));
+  }
 }
 
 // ------------------------------------------------------------------ dead letters
