@@ -72,7 +72,7 @@ public final class OrderSearch {
         args.add(offset);
         List<Map<String, Object>> rows = jdbc.query("SELECT order_id, customer_name, customer_email, status, placed_at, notified_at, "
                 + "notification_failure FROM orders" + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
-                + " ORDER BY placed_at DESC, order_id DESC LIMIT ? OFFSET ?", (rs, i) -> {
+                + " ORDER BY " + order(q) + "placed_at DESC, order_id DESC LIMIT ? OFFSET ?", (rs, i) -> {
                     Map<String, Object> o = new LinkedHashMap<>();
                     o.put("orderId", rs.getString(1));
                     o.put("customerName", rs.getString(2));
@@ -89,6 +89,15 @@ public final class OrderSearch {
         page.put("hasMore", rows.size() > limit);
         page.put("orders", rows.size() > limit ? rows.subList(0, limit) : rows);
         return page;
+    }
+
+    /**
+     * The sort key begins with the column the filter fixes, the one its index begins with: the
+     * same order, but H2 reads the index in it only when the ORDER BY names that column (without
+     * it H2 sorted every matching order, seconds with a million).
+     */
+    private static String order(Map<String, String> q) {
+        return q.containsKey("email") ? "customer_email DESC, " : q.containsKey("status") ? "status DESC, " : "";
     }
 
     private static Map<String, String> parse(String query) {
