@@ -138,7 +138,9 @@ async function orderPage(orderId) {
     el('div', {class: 'type'}, e.type), el('div', {class: 'muted'}, 'emitted by ', e.emittedBy, ' at ', time(e.committedAt),
       e.publishedAt ? ', published ' + time(e.publishedAt) : ', not yet published'),
     el('div', {}, Object.keys(e.consumedBy).length === 0 ? 'not consumed yet'
-      : Object.entries(e.consumedBy).map(([service, at]) => service + ' applied it at ' + time(at)).join('; ')))));
+      : Object.entries(e.consumedBy).map(([service, at]) => service + ' applied it at ' + time(at)).join('; ')),
+    e.duplicatesSkipped ? el('div', {class: 'duplicates'}, Object.entries(e.duplicatesSkipped)
+      .map(([service, n]) => service + ' received it again ' + n + ' time(s) and skipped it').join('; ')) : null)));
   const failures = el('div', {id: 'order-dead-letters'});
   show(el('h2', {}, 'Order ', o.orderId), facts, el('h3', {}, 'Lines'), lines, el('h3', {}, 'Timeline'), timeline,
     el('h3', {}, 'Dead letters'), failures,

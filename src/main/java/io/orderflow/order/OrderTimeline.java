@@ -30,6 +30,8 @@ final class OrderTimeline {
                     ps.setTimestamp(5, now);
                     ps.setString(6, e.traceId());
                 });
-        return ProcessedEvents.skipped(events, counts[0]);
+        Set<String> skipped = ProcessedEvents.skipped(events, counts[0]);
+        ProcessedEvents.countDuplicates(jdbc, "order_event", skipped, now);
+        return skipped;
     }
 }

@@ -16,10 +16,12 @@ import java.util.Set;
 public final class ProcessedEvents {
 
     private final JdbcTemplate jdbc;
+    private final String table;
     private final String insert;
 
     public ProcessedEvents(JdbcTemplate jdbc, String table) {
         this.jdbc = jdbc;
+        this.table = table;
         this.insert = "INSERT INTO " + table + " (event_id, order_id, processed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
     }
 
@@ -31,7 +33,21 @@ public final class ProcessedEvents {
             ps.setString(2, e.orderId());
             ps.setTimestamp(3, now);
         });
-        return skipped(events, counts[0]);
+        Set<String> skipped = skipped(events, counts[0]);
+        countDuplicates(jdbc, table, skipped, now);
+        return skipped;
+    }
+
+    /** Counts the skipped events on their rows (for the console's timeline), in the caller's transaction. */
+    public static void countDuplicates(JdbcTemplate jdbc, String table, Set<String> skipped, Timestamp now) {
+        if (skipped.isEmpty()) {
+            return;
+        }
+        jdbc.batchUpdate("UPDATE " + table + " SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE event_id = ?",
+                List.copyOf(skipped), skipped.size(), (ps, id) -> {
+                    ps.setTimestamp(1, now);
+                    ps.setString(2, id);
+                });
     }
 
     /** The ids of the events whose insert changed nothing (by the update counts of a JDBC batch, in the events' order). */

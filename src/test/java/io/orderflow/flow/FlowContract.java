@@ -181,6 +181,8 @@ abstract class FlowContract extends FlowTestSupport {
 
         await().atMost(TIMEOUT).until(() -> meter("orderflow_events_duplicates_total", "service=\"stock\"") >= 2);
         assertThat(stockOf(sku)).containsExactly(10, 3);
+        // the order's events show it, for the console's timeline
+        assertThat(get("/api/orders/" + id).body().replaceAll("\\s", "")).contains("\"duplicatesSkipped\":{\"stock\":2}");
         assertThat(count("SELECT COUNT(*) FROM stock_outbox WHERE order_id = ?", id)).isEqualTo(1);
         assertThat(emailsFor(id)).isEqualTo(1);
     }
