@@ -168,8 +168,26 @@ async function deadLettersPage() {
       + 'Enter it above; it is kept for this browser session only.'));
     return;
   }
+  const inputs = {};
+  const filters = el('form', {class: 'search', id: 'dead-letter-filters'},
+    el('label', {}, 'Source', inputs.source = el('select', {name: 'source'},
+      ['', 'orderflow.dead-letter', 'orders.in.rejected', 'notifications'].map(v => el('option',
+        v === (p.get('source') || '') ? {value: v, selected: ''} : {value: v}, v || 'any')))),
+    [['eventType', 'Event type'], ['orderId', 'Order id'], ['reason', 'Reason contains'], ['olderThan', 'Older than (e.g. PT1H)']]
+      .map(([name, label]) => el('label', {}, label, inputs[name] = el('input', {name: name, value: p.get(name) || ''}))),
+    el('button', {type: 'submit', id: 'filter'}, 'Filter'));
+  filters.addEventListener('submit', ev => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [name, input] of Object.entries(inputs)) {
+      if (input.value.trim()) {
+        q.set(name, input.value.trim());
+      }
+    }
+    location.hash = '#/dead-letters?' + q.toString();
+  });
   const result = el('div', {}, el('p', {class: 'muted'}, 'Loading...'));
-  show(head, result);
+  show(head, filters, result);
   const query = new URLSearchParams(p);
   try {
     const page = await api('/admin/dead-letters?' + query.toString());

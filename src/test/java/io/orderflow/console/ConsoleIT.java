@@ -139,7 +139,11 @@ class ConsoleIT {
             browser.navigate().refresh();
             return !browser.findElements(By.cssSelector("tr.dead-letter")).isEmpty();
         });
-        WebElement row = browser.findElement(By.cssSelector("tr.dead-letter"));
+        // filtered by order id from the page's form
+        browser.findElement(By.name("orderId")).sendKeys("POISON-1");
+        browser.findElement(By.id("filter")).click();
+        wait.until(ExpectedConditions.urlContains("orderId=POISON-1"));
+        WebElement row = wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("tr.dead-letter")));
         assertThat(row.getText()).contains("orderflow.dead-letter", "OrderPlaced", "POISON-1", "not valid JSON");
         screenshot("dead-letters");
 
