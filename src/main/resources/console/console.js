@@ -139,6 +139,8 @@ async function orderPage(orderId) {
       e.publishedAt ? ', published ' + time(e.publishedAt) : ', not yet published'),
     el('div', {}, Object.keys(e.consumedBy).length === 0 ? 'not consumed yet'
       : Object.entries(e.consumedBy).map(([service, at]) => service + ' applied it at ' + time(at)).join('; ')),
+    e.appliedAtDelivery ? el('div', {class: 'retries'}, Object.entries(e.appliedAtDelivery)
+      .map(([service, n]) => service + ' applied it at delivery ' + n + ' (' + (n - 1) + ' retried)').join('; ')) : null,
     e.duplicatesSkipped ? el('div', {class: 'duplicates'}, Object.entries(e.duplicatesSkipped)
       .map(([service, n]) => service + ' received it again ' + n + ' time(s) and skipped it').join('; ')) : null)));
   const failures = el('div', {id: 'order-dead-letters'});

@@ -12,6 +12,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -78,5 +79,10 @@ public final class NotificationRecorder implements EventConsumer.Handler {
         }
         Transactions.afterCommit(wakeSender);
         return duplicates;
+    }
+
+    @Override
+    public void recordDeliveries(Map<String, Integer> deliveries) {
+        processed.recordDeliveries(deliveries);
     }
 }

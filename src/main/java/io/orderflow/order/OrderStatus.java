@@ -3,6 +3,7 @@ package io.orderflow.order;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventConsumer;
+import io.orderflow.outbox.ProcessedEvents;
 import io.orderflow.outbox.UnreadableEventException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -133,5 +135,10 @@ public final class OrderStatus implements EventConsumer.Handler {
                     + m.path("available").asInt() + (m.path("unknown").asBoolean() ? ", unknown SKU" : "") + ")");
         }
         return "out of stock: " + String.join(", ", items);
+    }
+
+    @Override
+    public void recordDeliveries(Map<String, Integer> deliveries) {
+        ProcessedEvents.recordDeliveries(jdbc, "order_event", deliveries);
     }
 }

@@ -158,9 +158,9 @@ public final class OrderView {
         }
         // by primary key: the processed-event tables have no index on the order
         String ids = String.join(", ", java.util.Collections.nCopies(events.size(), "?"));
-        String[][] consumers = {{"order", "SELECT event_id, recorded_at, duplicates FROM order_event WHERE event_id IN (" + ids + ")"},
-                {"stock", "SELECT event_id, processed_at, duplicates FROM stock_processed_event WHERE event_id IN (" + ids + ")"},
-                {"email", "SELECT event_id, processed_at, duplicates FROM email_processed_event WHERE event_id IN (" + ids + ")"}};
+        String[][] consumers = {{"order", "SELECT event_id, recorded_at, duplicates, applied_at_delivery FROM order_event WHERE event_id IN (" + ids + ")"},
+                {"stock", "SELECT event_id, processed_at, duplicates, applied_at_delivery FROM stock_processed_event WHERE event_id IN (" + ids + ")"},
+                {"email", "SELECT event_id, processed_at, duplicates, applied_at_delivery FROM email_processed_event WHERE event_id IN (" + ids + ")"}};
         Object[] eventIds = events.stream().map(e -> e.get("eventId")).toArray();
         for (String[] c : consumers) {
             jdbc.query(c[1], rs -> {
@@ -169,6 +169,12 @@ public final class OrderView {
                     @SuppressWarnings("unchecked")
                     Map<String, Object> consumed = (Map<String, Object>) e.get("consumedBy");
                     consumed.put(c[0], iso(rs.getTimestamp(2)));
+                    if (rs.getInt(4) > 1) {
+                        // applied at a later delivery: the earlier ones failed or were rolled back
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> retried = (Map<String, Object>) e.computeIfAbsent("appliedAtDelivery", k -> new LinkedHashMap<>());
+                        retried.put(c[0], rs.getInt(4));
+                    }
                     if (rs.getInt(3) > 0) {
                         @SuppressWarnings("unchecked")
                         Map<String, Object> skipped = (Map<String, Object>) e.computeIfAbsent("duplicatesSkipped", k -> new LinkedHashMap<>());

@@ -8,7 +8,9 @@ import io.orderflow.observe.ConsumerMetrics;
 import org.slf4j.MDC;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -27,6 +29,9 @@ public final class EventConsumer {
 
         /** Applies the events, in order, inside the caller's transaction; returns the ids of those it skipped as duplicates. */
         Set<String> apply(List<Event> events);
+
+        /** Notes, in the same transaction, the delivery that applied each of these events (event id -> delivery, all > 1). */
+        void recordDeliveries(Map<String, Integer> deliveries);
     }
 
     private final String service;
@@ -57,7 +62,20 @@ public final class EventConsumer {
                     MDC.put("traceId", events.get(0).traceId());
                 }
             }
-            Set<String> duplicates = transactions.inTransaction(() -> handler.apply(events));
+            Map<String, Integer> retried = new HashMap<>();
+            for (int i = 0; i < batch.size(); i++) {
+                if (batch.get(i).deliveryCount() > 1) {
+                    retried.put(events.get(i).eventId(), batch.get(i).deliveryCount());
+                }
+            }
+            Set<String> duplicates = transactions.inTransaction(() -> {
+                Set<String> skipped = handler.apply(events);
+                retried.keySet().removeAll(skipped);
+                if (!retried.isEmpty()) {
+                    handler.recordDeliveries(retried);
+                }
+                return skipped;
+            });
             FaultPoint.CONSUMER_AFTER_COMMIT.reach();
             metrics.consumed(service, events, duplicates);
         } catch (RuntimeException e) {

@@ -6,6 +6,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -36,6 +37,19 @@ public final class ProcessedEvents {
         Set<String> skipped = skipped(events, counts[0]);
         countDuplicates(jdbc, table, skipped, now);
         return skipped;
+    }
+
+    /** Notes the delivery that applied each event, on its row. */
+    public void recordDeliveries(Map<String, Integer> deliveries) {
+        recordDeliveries(jdbc, table, deliveries);
+    }
+
+    public static void recordDeliveries(JdbcTemplate jdbc, String table, Map<String, Integer> deliveries) {
+        jdbc.batchUpdate("UPDATE " + table + " SET applied_at_delivery = ? WHERE event_id = ?", List.copyOf(deliveries.entrySet()),
+                deliveries.size(), (ps, d) -> {
+                    ps.setInt(1, d.getValue());
+                    ps.setString(2, d.getKey());
+                });
     }
 
     /** Counts the skipped events on their rows (for the console's timeline), in the caller's transaction. */

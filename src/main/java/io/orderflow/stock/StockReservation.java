@@ -126,4 +126,9 @@ public final class StockReservation implements EventConsumer.Handler {
         LOG.debug("Reserved stock for order {}", placed.orderId());
         return placed.next(Event.STOCK_RESERVED, data);
     }
+
+    @Override
+    public void recordDeliveries(Map<String, Integer> deliveries) {
+        processed.recordDeliveries(deliveries);
+    }
 }

@@ -5,6 +5,10 @@ import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
+import io.orderflow.broker.batch.Delivery;
+import io.orderflow.observe.ConsumerMetrics;
+import io.orderflow.outbox.EventConsumer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +27,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The order service never records an event as processed when its update changed nothing and the
  * order does not show the fact: a redelivery would otherwise be skipped as a duplicate and the fact
  * lost for good. Run on a real H2 database; the lost update is injected by a JdbcTemplate that
- * drops the one statement.
+ * drops the one statement. Also what the consumer notes for the console: the delivery that applied
+ * an event, and the duplicates it skipped.
  */
 class OrderStatusTest {
 
@@ -74,6 +79,22 @@ class OrderStatusTest {
 
         assertThat(db.transactions().inTransaction(() -> new OrderStatus(db.jdbc()).apply(List.of(another)))).isEmpty();
         assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM order_event", Integer.class)).isEqualTo(2);
+    }
+
+    @Test
+    void should_note_the_delivery_that_applied_an_event_and_count_a_duplicate_for_the_console() {
+        Event notified = notified("O-1");
+        EventConsumer consumer = new EventConsumer("order", db.transactions(), new ConsumerMetrics(new SimpleMeterRegistry()),
+                new OrderStatus(db.jdbc()));
+
+        // the third delivery applied it (two before it failed), then it came once more
+        consumer.consume(List.of(new Delivery(null, "ID:1", EventJson.write(notified), 3)));
+        consumer.consume(List.of(new Delivery(null, "ID:1", EventJson.write(notified), 4)));
+
+        assertThat(db.jdbc().queryForObject("SELECT applied_at_delivery FROM order_event WHERE event_id = ?", Integer.class,
+                notified.eventId())).isEqualTo(3);
+        assertThat(db.jdbc().queryForObject("SELECT duplicates FROM order_event WHERE event_id = ?", Integer.class,
+                notified.eventId())).isEqualTo(1);
     }
 
     private static Event notified(String orderId) {
