@@ -62,11 +62,13 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
     /** Whether this platform has PostgreSQL binaries in the jar (Linux on x86-64). */
     public static boolean available() {
-        String os = System.getProperty("os.name", "").toLowerCase();
-        String arch = System.getProperty("os.arch", "").toLowerCase();
-        return os.contains("linux") && (arch.equals("amd64") || arch.equals("x86_64"))
-                && EmbeddedPostgresServer.class.getResource("/postgres-linux-x86_64.txz") != null;
+        return AVAILABLE;
     }
+
+    /** Looked up once: settings ask for it on every database URL. */
+    private static final boolean AVAILABLE = System.getProperty("os.name", "").toLowerCase().contains("linux")
+            && (System.getProperty("os.arch", "").equalsIgnoreCase("amd64") || System.getProperty("os.arch", "").equalsIgnoreCase("x86_64"))
+            && EmbeddedPostgresServer.class.getResource("/postgres-linux-x86_64.txz") != null;
 
     /**
      * Starts the server on the cluster under {@code dataDir/pg} (creating it on first use), or
@@ -248,6 +250,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
      * Stops a server left running on the cluster by a killed orderflow (its postmaster is not the
      * JVM's child, so it outlived it): a fast shutdown, which aborts its sessions and checkpoints.
      */
+    /** Stops the server of a data dir that no orderflow owns any more (a killed one's), if one runs. */
+    public static void stopOrphanOf(Path dataDir) throws IOException {
+        stopOrphan(dataDir.resolve("pg"));
+    }
+
     private static void stopOrphan(Path cluster) throws IOException {
         Optional<ProcessHandle> orphan = postmaster(cluster);
         if (orphan.isEmpty()) {

@@ -149,14 +149,11 @@ public final class OrderflowProcess implements AutoCloseable {
 
     /** Stops an embedded PostgreSQL the JVM left behind when it was killed (test clean-up). */
     private void stopOrphanedDatabase() {
-        EmbeddedPostgresServer.postmasterPid(dataDir()).flatMap(ProcessHandle::of).ifPresent(p -> {
-            try {
-                new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor(10, TimeUnit.SECONDS);
-                p.onExit().get(30, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                p.destroyForcibly();
-            }
-        });
+        try {
+            EmbeddedPostgresServer.stopOrphanOf(dataDir());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** SIGTERM: the graceful shutdown an operator triggers. */
