@@ -56,18 +56,20 @@ public final class DiskSpace {
         long free = usable();
         lastFree = free;
         if (!low && free < minFree) {
-            low = true;
             for (Route route : camel.getRoutes()) {
                 if (INPUT.equals(route.getGroup()) && camel.getRouteController().getRouteStatus(route.getRouteId()) == ServiceStatus.Started) {
                     stopped.add(route.getRouteId());
                 }
             }
-            LOG.warn("The data folder's disk has {} MB free, below orderflow.disk.min-free-mb ({} MB): not taking input "
-                    + "(files stay in the inboxes, orders.in is not consumed) until it has {} MB; the flow goes on with what it holds",
-                    mb(free), mb(minFree), mb(resumeAt));
+            // stopped first (each finishes what it holds), then said: health and the WARN line
+            // never claim that input waits while a route still takes it
             for (String id : stopped) {
                 camel.getRouteController().stopRoute(id);
             }
+            low = true;
+            LOG.warn("The data folder's disk has {} MB free, below orderflow.disk.min-free-mb ({} MB): not taking input "
+                    + "(files stay in the inboxes, orders.in is not consumed) until it has {} MB; the flow goes on with what it holds",
+                    mb(free), mb(minFree), mb(resumeAt));
         } else if (low && free >= resumeAt) {
             for (String id : stopped) {
                 camel.getRouteController().startRoute(id);
