@@ -7,6 +7,7 @@ import org.apache.activemq.artemis.core.config.Configuration;
 import org.apache.activemq.artemis.core.config.DivertConfiguration;
 import org.apache.activemq.artemis.core.config.TransformerConfiguration;
 import org.apache.activemq.artemis.core.config.impl.ConfigurationImpl;
+import org.apache.activemq.artemis.core.server.ActiveMQServer;
 import org.apache.activemq.artemis.core.server.ComponentConfigurationRoutingType;
 import org.apache.activemq.artemis.core.server.JournalType;
 import org.apache.activemq.artemis.core.server.embedded.EmbeddedActiveMQ;
@@ -15,11 +16,17 @@ import org.apache.activemq.artemis.spi.core.security.ActiveMQJAASSecurityManager
 import org.apache.activemq.artemis.spi.core.security.jaas.InVMLoginModule;
 import org.apache.activemq.artemis.core.config.impl.SecurityConfiguration;
 import org.apache.activemq.artemis.core.security.Role;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,15 +36,32 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EmbeddedBroker implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedBroker.class);
     public static final String DEAD_LETTER = "orderflow.dead-letter";
     public static final String EXPIRED = "orderflow.expired";
     static final int JOURNAL_BUFFER_TIMEOUT_NS = 500_000;
     static final int ID_CACHE_SIZE = 100_000;
 
-    private final EmbeddedActiveMQ broker = new EmbeddedActiveMQ();
+    private final Settings settings;
+    private final Path dir;
+    private final long roomToRestart;
+    private final Object lifecycle = new Object();
+    private volatile EmbeddedActiveMQ broker;
+    private volatile String stoppedBecause;
+    private volatile boolean closed;
+    private final Semaphore failures = new Semaphore(0);
+    private Thread restarter;
 
     public EmbeddedBroker(Settings settings) {
-        Path dir = settings.dataDir().resolve("broker");
+        this.settings = settings;
+        this.dir = settings.dataDir().resolve("broker");
+        this.roomToRestart = settings.getLong("orderflow.disk.min-free-mb") * 1024 * 1024;
+        this.broker = create(); // a bad setting fails here, before anything starts
+    }
+
+    /** A broker on the journal under the data folder; a new one for every start (see {@link #restartWhenThereIsRoom}). */
+    private EmbeddedActiveMQ create() {
+        EmbeddedActiveMQ broker = new EmbeddedActiveMQ();
         URI listen = settings.brokerListen();
         Configuration config = new ConfigurationImpl();
         config.setName("orderflow");
@@ -64,6 +88,9 @@ public final class EmbeddedBroker implements AutoCloseable {
         // the relays' duplicate detection must remember every event published but not yet marked
         // published (a few thousand at most) and more: 100,000 ids per address, about 10 MB
         config.setIDCacheSize(ID_CACHE_SIZE);
+        // messages held in memory before the rest of a backlog is paged to disk; the broker shares
+        // the JVM's heap with the flow (Artemis's default would be half of it)
+        config.setGlobalMaxSize(settings.getLong("orderflow.broker.memory-mb") * 1024 * 1024);
         config.setGracefulShutdownEnabled(true);
         config.setGracefulShutdownTimeout(10_000);
         try {
@@ -97,6 +124,7 @@ public final class EmbeddedBroker implements AutoCloseable {
                 .setMaxRedeliveryDelay(settings.getLong("orderflow.retry.max-delay-ms")));
         config.addDivertConfiguration(oversizedOrders(settings.getLong("orderflow.orders.max-file-size")));
         broker.setConfiguration(config);
+        return broker;
     }
 
     /**
@@ -117,28 +145,149 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     public void start() {
-        try {
-            broker.start();
-            // a TCP port in use does not fail start(): the server just never activates
-            if (!broker.getActiveMQServer().waitForActivation(30, TimeUnit.SECONDS)) {
-                stopQuietly();
-                throw new SettingsException("the embedded broker could not start; is orderflow.broker.listen's port in use?");
+        synchronized (lifecycle) {
+            EmbeddedActiveMQ first = broker;
+            try {
+                startOnItsJournal(first);
+            } catch (SettingsException e) {
+                stopQuietly(first);
+                throw e;
+            } catch (Exception e) {
+                stopQuietly(first);
+                throw new IllegalStateException("the embedded broker could not start: " + e.getMessage(), e);
             }
-        } catch (SettingsException e) {
-            throw e;
-        } catch (Exception e) {
-            stopQuietly();
-            throw new IllegalStateException("the embedded broker could not start: " + e.getMessage(), e);
+        }
+        restarter = new Thread(this::restartAfterFailures, "orderflow-broker-restarter");
+        restarter.setDaemon(true);
+        restarter.start();
+    }
+
+    /** Starts the broker with a listener for its critical I/O errors, and waits for it to take clients. */
+    private void startOnItsJournal(EmbeddedActiveMQ b) throws Exception {
+        b.createActiveMQServer();
+        b.getActiveMQServer().registerIOCriticalErrorListener((cause, message, file) -> stoppedOnIoError(b, cause, message, file));
+        b.start();
+        // a TCP port in use does not fail start(): the server just never activates
+        if (!b.getActiveMQServer().waitForActivation(30, TimeUnit.SECONDS)) {
+            throw new SettingsException("the embedded broker could not start; is orderflow.broker.listen's port in use?");
+        }
+    }
+
+    /**
+     * Artemis stops itself, for good, after a journal or paging write fails (a full disk): it has
+     * no setting to carry on. The journal holds everything committed up to the failed write, so a
+     * new broker on the same journal takes over where this one stopped; every client reconnects.
+     */
+    private void stoppedOnIoError(EmbeddedActiveMQ failed, Throwable cause, String message, String file) {
+        if (closed || failed != broker) {
+            return;
+        }
+        cutClientsOff(failed.getActiveMQServer());
+        stoppedBecause = "the embedded broker stopped after a failed write to its journal (" + reason(cause, message)
+                + "); it starts again by itself once the disk has " + roomToRestart / (1024 * 1024) + " MB free";
+        LOG.warn("The embedded broker stopped after a failed write to {}: {}. It starts again on the same journal once {} has {} MB free",
+                file == null ? dir : file, reason(cause, message), dir, roomToRestart / (1024 * 1024));
+        failures.release();
+    }
+
+    /**
+     * After its first failed write Artemis goes on answering commits whose page writes fail too
+     * (it logs them and carries on), and its stop would wait up to the graceful shutdown timeout
+     * for clients to leave: every message a client sends meanwhile is confirmed, then lost. This
+     * runs on the writing thread, before that write's commit is confirmed: no client gets another
+     * answer from this broker, and whatever it sent since is sent again once it has reconnected.
+     */
+    private static void cutClientsOff(ActiveMQServer server) {
+        try {
+            server.getConfiguration().setGracefulShutdownEnabled(false);
+            server.getRemotingService().pauseAcceptors();
+            server.getRemotingService().freeze(null, null);
+        } catch (RuntimeException e) {
+            LOG.debug("Could not cut the clients off the failed broker", e);
+        }
+    }
+
+    private static String reason(Throwable cause, String message) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("No space left")) {
+                return "No space left on device";
+            }
+        }
+        return cause != null && cause.getMessage() != null ? cause.getMessage() : String.valueOf(message);
+    }
+
+    private void restartAfterFailures() {
+        while (!closed) {
+            try {
+                failures.acquire();
+                failures.drainPermits();
+                restartWhenThereIsRoom();
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void restartWhenThereIsRoom() throws InterruptedException {
+        long since = System.nanoTime();
+        EmbeddedActiveMQ failed = broker;
+        // Artemis stops itself on a thread of its own: let it finish, it closes the journal
+        long stopDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!closed && failed.getActiveMQServer().getState() != ActiveMQServer.SERVER_STATE.STOPPED
+                && System.nanoTime() < stopDeadline) {
+            Thread.sleep(100);
+        }
+        stopQuietly(failed);
+        long delay = 1000;
+        while (!closed) {
+            if (usableSpace() >= roomToRestart) {
+                synchronized (lifecycle) {
+                    if (closed) {
+                        return;
+                    }
+                    EmbeddedActiveMQ next = create();
+                    try {
+                        broker = next;
+                        startOnItsJournal(next);
+                        stoppedBecause = null;
+                        LOG.info("The embedded broker runs again on its journal, {} s after it stopped; clients reconnect",
+                                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - since));
+                        return;
+                    } catch (Exception e) {
+                        stopQuietly(next);
+                        LOG.warn("The embedded broker does not start again yet ({}); next attempt in {} s",
+                                reason(e, e.getMessage()), delay / 1000);
+                    }
+                }
+                Thread.sleep(delay);
+                delay = Math.min(delay * 2, 30_000);
+            } else {
+                Thread.sleep(1000);
+            }
+        }
+    }
+
+    private long usableSpace() {
+        try {
+            return Files.getFileStore(Files.exists(dir) ? dir : dir.getParent()).getUsableSpace();
+        } catch (IOException e) {
+            return 0;
         }
     }
 
     public boolean isActive() {
-        return broker.getActiveMQServer() != null && broker.getActiveMQServer().isActive();
+        EmbeddedActiveMQ b = broker;
+        return b.getActiveMQServer() != null && b.getActiveMQServer().isActive();
     }
 
-    private void stopQuietly() {
+    /** Why the broker is not running, while it waits to start again after a failure. */
+    public Optional<String> stoppedBecause() {
+        return Optional.ofNullable(stoppedBecause);
+    }
+
+    private static void stopQuietly(EmbeddedActiveMQ b) {
         try {
-            broker.stop();
+            b.stop();
         } catch (Exception ignored) {
             // already failing; the original error is what matters
         }
@@ -146,6 +295,12 @@ public final class EmbeddedBroker implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        broker.stop();
+        closed = true;
+        if (restarter != null) {
+            restarter.interrupt();
+        }
+        synchronized (lifecycle) {
+            broker.stop();
+        }
     }
 }

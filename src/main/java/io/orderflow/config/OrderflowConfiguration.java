@@ -229,7 +229,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         EmbeddedBroker embedded = broker;
         Callable<Boolean> brokerUp = () -> {
             if (embedded != null && !embedded.isActive()) {
-                return false;
+                throw new IllegalStateException(embedded.stoppedBecause().orElse("the embedded broker is not running"));
             }
             try (var connection = connectionFactory.createConnection()) {
                 return true;

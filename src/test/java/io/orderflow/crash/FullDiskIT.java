@@ -51,16 +51,23 @@ class FullDiskIT {
     }
 
     @AfterEach
-    void unmount() throws Exception {
+    void unmount(org.junit.jupiter.api.TestInfo test) throws Exception {
         if (orderflow != null) {
             orderflow.close();
+            // the log dies with the tmpfs: keep it where a failed run can be read
+            Path kept = Path.of("target", "full-disk-logs", test.getTestMethod().map(m -> m.getName()).orElse("test")
+                    + test.getDisplayName().replaceAll("[^A-Za-z0-9]+", "-") + ".log");
+            Files.createDirectories(kept.getParent());
+            if (Files.exists(orderflow.log())) {
+                Files.copy(orderflow.log(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         }
         new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor(30, TimeUnit.SECONDS);
     }
 
     @Test
     void should_stop_taking_input_before_the_disk_is_full_and_resume_by_itself_when_space_returns() throws Exception {
-        orderflow = new OrderflowProcess(mount).with("orderflow.disk.min-free-mb", "120").with("orderflow.disk.check-interval-ms", "200");
+        orderflow = new OrderflowProcess(mount).logsIn(work).with("orderflow.disk.min-free-mb", "120").with("orderflow.disk.check-interval-ms", "200");
         orderflow.start();
         Path inbox = orderflow.dataDir().resolve("orders/inbox");
         Path stock = orderflow.dataDir().resolve("stock/inbox");
@@ -113,7 +120,7 @@ class FullDiskIT {
     @ParameterizedTest(name = "on the embedded {0}")
     @ValueSource(strings = {"postgres", "h2"})
     void should_recover_by_itself_when_the_disk_fills_to_the_last_byte_while_orders_flow(String database) throws Exception {
-        orderflow = new OrderflowProcess(mount).with("orderflow.db.embedded", database)
+        orderflow = new OrderflowProcess(mount).logsIn(work).with("orderflow.db.embedded", database)
                 .with("orderflow.disk.min-free-mb", "120").with("orderflow.disk.check-interval-ms", "200");
         orderflow.start();
         OrderflowProcess.drop(orderflow.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nDISK-1,100000\n");
@@ -151,6 +158,125 @@ class FullDiskIT {
             assertThat(orderflow.stop()).isIn(0, 130, 143);
         }
         assertThat(check("-Dorderflow.db.embedded=" + database)).as("orderflow.jar check").isZero();
+    }
+
+    @Test
+    void should_start_the_embedded_broker_again_when_the_disk_fills_while_it_pages() throws Exception {
+        // a broker that keeps 1 MB of messages in memory pages a backlog of a few thousand orders
+        orderflow = new OrderflowProcess(mount).logsIn(work).with("orderflow.disk.min-free-mb", "120").with("orderflow.disk.check-interval-ms", "200")
+                .with("orderflow.broker.memory-mb", "1");
+        orderflow.start();
+        OrderflowProcess.drop(orderflow.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nDISK-1,100000\n");
+
+        // below the threshold input stops: orders.in is not consumed while a client sends, and its backlog pages
+        Path ballast = mount.resolve("ballast");
+        fillUntilFree(ballast, 100 * MB);
+        await().atMost(Duration.ofSeconds(30)).until(() -> orderflow.get("/observe/health").body().contains("disk is not available"));
+        List<String> orders = new ArrayList<>();
+        for (int i = 0; i < 6000; i++) {
+            orders.add("PAGED-" + i);
+        }
+        BatchSender sender = new BatchSender(orderflow.brokerPort, orders, 200);
+        Thread sending = new Thread(sender, "paged-orders-sender");
+        sending.start();
+        Path paging = orderflow.dataDir().resolve("broker/paging");
+        await().atMost(Duration.ofSeconds(120)).until(() -> pagedBytes(paging) > 0);
+        System.out.printf("paging: %d bytes paged, %d MB free, %d orders sent%n", pagedBytes(paging),
+                Files.getFileStore(mount).getUsableSpace() / MB, sender.sent());
+
+        // the disk fills to the last byte while the broker pages: Artemis stops on the failed write
+        Path rest = mount.resolve("rest");
+        fillUntilFree(rest, 0);
+        await().atMost(Duration.ofSeconds(120)).until(() -> Files.readString(orderflow.log()).contains("The embedded broker stopped after a failed write"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(orderflow.get("/observe/health").body())
+                .contains("the embedded broker stopped after a failed write to its journal (No space left on device)"));
+
+        // space returns: the broker starts again on its journal by itself, the sender reconnects
+        Files.delete(rest);
+        Files.delete(ballast);
+        await().atMost(Duration.ofSeconds(120)).until(() -> Files.readString(orderflow.log()).contains("The embedded broker runs again on its journal"));
+        sending.join(Duration.ofSeconds(240).toMillis());
+        assertThat(sending.isAlive()).as("the sender finished").isFalse();
+        await().atMost(Duration.ofSeconds(300)).untilAsserted(() -> assertThat(orderflow.mails())
+                .as("mails; orders.in holds %d", queueDepth(orderflow.brokerPort, "orders.in")).isGreaterThanOrEqualTo(orders.size()));
+        await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+            String report = orderflow.get("/observe/invariants").body();
+            return report.contains("\"violations\" : [ ]") && report.contains("\"pending\" : [ ]");
+        });
+        assertThat(orderflow.mails()).as("every order mailed once").isEqualTo(orders.size());
+        assertThat(orderflow.healthy()).isTrue();
+        assertThat(orderflow.isAlive()).isTrue();
+        String log = Files.readString(orderflow.log());
+        assertThat(log.lines().filter(l -> l.contains("The embedded broker stopped after a failed write")).count()).as("one WARN line").isEqualTo(1);
+        assertThat(log.lines().filter(l -> l.contains("The embedded broker runs again")).count()).as("one INFO line").isEqualTo(1);
+        assertThat(check("-Dorderflow.db.embedded=postgres")).as("orderflow.jar check").isZero();
+    }
+
+    private static long queueDepth(int port, String queue) {
+        try (var locator = org.apache.activemq.artemis.api.core.client.ActiveMQClient.createServerLocator("tcp://127.0.0.1:" + port);
+             var factory = locator.createSessionFactory();
+             var session = factory.createSession()) {
+            return session.queueQuery(org.apache.activemq.artemis.api.core.SimpleString.of(queue)).getMessageCount();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static long pagedBytes(Path paging) throws IOException {
+        if (!Files.isDirectory(paging)) {
+            return 0;
+        }
+        try (var files = Files.walk(paging)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".page")).mapToLong(f -> f.toFile().length()).sum();
+        }
+    }
+
+    /**
+     * A client that sends its orders in transacted batches and, as a careful client does, sends a
+     * batch again after any failure (a resent order is recognised as a duplicate by orderflow).
+     */
+    private static final class BatchSender implements Runnable {
+        private final int port;
+        private final List<String> orders;
+        private final int batch;
+        private volatile int next;
+
+        BatchSender(int port, List<String> orders, int batch) {
+            this.port = port;
+            this.orders = orders;
+            this.batch = batch;
+        }
+
+        int sent() {
+            return next;
+        }
+
+        @Override
+        public void run() {
+            while (next < orders.size()) {
+                try (ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory("tcp://127.0.0.1:" + port + "?callTimeout=10000");
+                     Connection connection = factory.createConnection()) {
+                    Session session = connection.createSession(true, Session.SESSION_TRANSACTED);
+                    MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
+                    while (next < orders.size()) {
+                        int end = Math.min(orders.size(), next + batch);
+                        for (String id : orders.subList(next, end)) {
+                            producer.send(session.createTextMessage(order(id)));
+                        }
+                        session.commit();
+                        next = end;
+                    }
+                } catch (Exception e) {
+                    // the broker is gone or refuses: the client's own back-off, then it connects
+                    // again and sends the batch again
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException stop) {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     private static String order(String id) {

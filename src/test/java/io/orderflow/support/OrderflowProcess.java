@@ -25,6 +25,7 @@ public final class OrderflowProcess implements AutoCloseable {
 
     private final Path jar;
     private final Path workDir;
+    private Path logDir;
     private final Map<String, String> settings = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newHttpClient();
     private Process process;
@@ -39,6 +40,7 @@ public final class OrderflowProcess implements AutoCloseable {
             throw new IllegalStateException(jar + " is missing: run mvn package first");
         }
         this.workDir = workDir;
+        this.logDir = workDir;
         this.httpPort = freePort();
         this.brokerPort = freePort();
         settings.put("orderflow.data-dir", workDir.resolve("data").toString());
@@ -52,6 +54,12 @@ public final class OrderflowProcess implements AutoCloseable {
 
     public OrderflowProcess with(String key, String value) {
         settings.put(key, value);
+        return this;
+    }
+
+    /** Where the process's output goes (its working folder by default), e.g. another disk than its data. */
+    public OrderflowProcess logsIn(Path dir) {
+        this.logDir = dir;
         return this;
     }
 
@@ -92,7 +100,7 @@ public final class OrderflowProcess implements AutoCloseable {
     }
 
     public Path log() {
-        return workDir.resolve("orderflow-" + starts + ".log");
+        return logDir.resolve("orderflow-" + starts + ".log");
     }
 
     public void start() throws IOException {
