@@ -1,6 +1,7 @@
 package io.orderflow.retention;
 
 import io.orderflow.check.InvariantCheck;
+import io.orderflow.config.Settings;
 import io.orderflow.support.FlowTestSupport;
 import org.junit.jupiter.api.Test;
 
@@ -11,13 +12,14 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Retention on the real flow: what is past its retention goes, in batches smaller than what there
- * is to delete; what is recent stays; the invariant check covers what is kept. Run against each
- * database by a small subclass.
+ * is to delete; what is recent stays; the invariant check covers what is kept; each run records
+ * what it deleted up to. Run against each database by a small subclass.
  */
 abstract class RetentionContract extends FlowTestSupport {
 
@@ -101,6 +103,66 @@ abstract class RetentionContract extends FlowTestSupport {
         assertThat(report.violations()).isEmpty();
         assertThat(Instant.parse(report.checkedSince())).isAfter(Instant.now().minus(Duration.ofDays(8)));
         assertThat(new InvariantCheck(jdbc()).run().violations()).as("without the horizon, deleted events would look lost").isNotEmpty();
+        assertThat(new RetentionHorizon(jdbc()).of("order_outbox")).as("the recorded horizon covers what was deleted")
+                .hasValueSatisfying(h -> assertThat(h).isAfter(longAgo.toInstant()));
+    }
+
+    @Test
+    void should_never_move_the_recorded_horizon_back() {
+        RetentionHorizon horizon = new RetentionHorizon(jdbc());
+        retentionKeeping("PT1S", "PT10S").run();
+        Instant recorded = horizon.of("order_outbox").orElseThrow();
+        assertThat(recorded).isAfter(Instant.now().minus(Duration.ofMinutes(1)));
+
+        // a later run keeping 7 days deletes less, but what was deleted stays deleted
+        context.getRegistry().lookupByNameAndType("retention", Retention.class).run();
+        assertThat(horizon.of("order_outbox")).contains(recorded);
+        horizon.advance("order_outbox", recorded.minus(Duration.ofHours(1)));
+        assertThat(horizon.of("order_outbox")).contains(recorded);
+        assertThat(horizon.of("email_notification")).hasValueSatisfying(h -> assertThat(h).isBeforeOrEqualTo(recorded));
+    }
+
+    @Test
+    void should_keep_the_latest_horizon_when_two_instances_record_a_table_first_at_once() throws Exception {
+        RetentionHorizon horizon = new RetentionHorizon(jdbc());
+        Instant earlier = Instant.parse("2026-01-01T00:00:00Z");
+        Instant later = earlier.plus(Duration.ofHours(1));
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            // a table of its own each round: both instances find no row and insert it
+            for (int round = 0; round < 20; round++) {
+                String table = unique("race");
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+                var first = two.submit(() -> {
+                    together.await();
+                    horizon.advance(table, earlier);
+                    return null;
+                });
+                var second = two.submit(() -> {
+                    together.await();
+                    horizon.advance(table, later);
+                    return null;
+                });
+                first.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                second.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(horizon.of(table)).as("round " + round).contains(later);
+            }
+        } finally {
+            two.shutdownNow();
+        }
+    }
+
+    /** Retention as run by an instance keeping outbox rows, and the other tables, that long (files forever). */
+    private Retention retentionKeeping(String outbox, String others) {
+        Map<String, String> s = new java.util.HashMap<>(settings.asMap());
+        s.put("orderflow.retention.outbox", outbox);
+        s.put("orderflow.retention.processed-events", others);
+        s.put("orderflow.retention.notifications", others);
+        s.put("orderflow.retention.files", "");
+        s.put("orderflow.retention.mail-files", "");
+        RetentionPolicy policy = RetentionPolicy.from(Settings.load(Map.of(), new Properties(), s));
+        return new Retention(jdbc(), configuration.database().transactions(), configuration.database().dialect(), policy, dataDir,
+                configuration.meters());
     }
 
     private static void await(java.util.concurrent.Callable<Boolean> condition) {
