@@ -1,5 +1,6 @@
 package io.orderflow.check;
 
+import io.orderflow.retention.RetentionHorizon;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
@@ -7,17 +8,29 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * Checks the guarantees against the database: every order decided once and notified once, stock
  * adding up, every event emitted once and published or pending, nothing applied twice. Work still
  * in flight (an order not yet decided, events not yet published) is counted as pending, not as a
  * violation; a settled system has nothing pending.
+ *
+ * <p>Orders placed before the horizon that retention runs recorded in the database
+ * ({@link RetentionHorizon}) are not checked for the events and notifications retention may have
+ * deleted; which retention settings the checking process has does not matter.
  */
 public final class InvariantCheck {
 
-    /** @param checkedSince (ISO-8601) orders placed before it are past retention and not checked; null if all are */
+    /**
+     * The tables retention deletes from whose rows the check needs for each order it checks; the
+     * processed-event tables are not read.
+     */
+    static final List<String> TABLES_READ = List.of("order_outbox", "stock_outbox", "email_outbox", "email_notification");
+
+    /** Re-runs after the horizon moved under a run that found violations; see {@link #run()}. */
+    private static final int MAX_RUNS = 5;
+
+    /** @param checkedSince (ISO-8601) orders placed before it are past the recorded retention horizon, not checked; null if all are */
     public record Report(int orders, List<String> violations, List<String> pending, String checkedSince) {
         public boolean ok() {
             return violations.isEmpty();
@@ -29,27 +42,35 @@ public final class InvariantCheck {
     }
 
     private final JdbcTemplate jdbc;
-    private final Supplier<Optional<Instant>> horizon;
+    private final RetentionHorizon horizon;
 
-    /** Checks every order: nothing was deleted by retention. */
     public InvariantCheck(JdbcTemplate jdbc) {
-        this(jdbc, Optional::empty);
+        this.jdbc = jdbc;
+        this.horizon = new RetentionHorizon(jdbc);
     }
 
     /**
-     * Checks the orders placed since the horizon: the retention policy keeps all their events,
-     * processed-event rows and notifications; older orders may have lost those records.
+     * Safe to call from several threads: each run collects into lists of its own.
+     *
+     * <p>A retention run may delete while the check reads. It records its cut-off before deleting,
+     * so a row the check found missing because it was deleted meanwhile shows as a horizon that
+     * moved: the check then runs again with the new one.
      */
-    public InvariantCheck(JdbcTemplate jdbc, Supplier<Optional<Instant>> horizon) {
-        this.jdbc = jdbc;
-        this.horizon = horizon;
+    public Report run() {
+        Optional<Instant> since = horizon.latest(TABLES_READ);
+        for (int run = 1; ; run++) {
+            Report report = run(since);
+            Optional<Instant> after = horizon.latest(TABLES_READ);
+            if (report.ok() || after.equals(since) || run == MAX_RUNS) {
+                return report;
+            }
+            since = after;
+        }
     }
 
-    /** Safe to call from several threads: each run collects into lists of its own. */
-    public Report run() {
+    private Report run(Optional<Instant> checkedSince) {
         List<String> violations = new ArrayList<>();
         List<String> pending = new ArrayList<>();
-        Optional<Instant> checkedSince = horizon.get();
         Timestamp since = Timestamp.from(checkedSince.orElse(Instant.EPOCH));
         int orders = jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE placed_at >= ?", Integer.class, since);
 
@@ -94,9 +115,10 @@ public final class InvariantCheck {
                         + "(SELECT 1 FROM email_outbox x WHERE x.order_id = n.order_id AND x.event_type = 'CustomerNotified')", since);
 
         pendingCount(pending, "orders not decided yet (PLACED)", "SELECT COUNT(*) FROM orders WHERE status = 'PLACED'");
+        // since the horizon: an older order's discarded notification may have been deleted
         pendingCount(pending, "decided orders not notified yet", "SELECT COUNT(*) FROM orders o WHERE status <> 'PLACED' "
-                + "AND notified_at IS NULL AND NOT EXISTS (SELECT 1 FROM email_notification n WHERE n.order_id = o.order_id "
-                + "AND n.status IN ('FAILED', 'DISCARDED'))");
+                + "AND o.placed_at >= ? AND notified_at IS NULL AND NOT EXISTS (SELECT 1 FROM email_notification n "
+                + "WHERE n.order_id = o.order_id AND n.status IN ('FAILED', 'DISCARDED'))", since);
         pendingCount(pending, "notifications refused by the mail server, waiting for an operator (dead letters, source notifications)",
                 "SELECT COUNT(*) FROM email_notification WHERE status = 'FAILED'");
         pendingCount(pending, "decided orders without a notification record yet", "SELECT COUNT(*) FROM orders o WHERE o.status <> 'PLACED' "

@@ -189,7 +189,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("stableFiles", new StableFiles<>(settings.getLong("orderflow.files.stable-window-ms")));
         registry.bind("deadLetters", new DeadLetters(meters));
         registry.bind("jsonResponse", new JsonResponse());
-        registry.bind("invariantCheck", new InvariantCheck(db.jdbc(), () -> retention.horizon(java.time.Instant.now())));
+        registry.bind("invariantCheck", new InvariantCheck(db.jdbc()));
         registry.bind("retention", new Retention(db.jdbc(), db.transactions(), db.dialect(), retention, settings.dataDir(), meters));
 
         // each service's relay, run by its routes in 60-relays.yaml (started where the service runs)

@@ -4,7 +4,6 @@ import io.orderflow.config.Settings;
 import io.orderflow.config.SettingsException;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
@@ -69,20 +68,5 @@ public record RetentionPolicy(Optional<Duration> outbox, Optional<Duration> proc
             throw new SettingsException(key + " must be an ISO-8601 duration such as P7D or PT12H (empty keeps forever), not '"
                     + value + "'");
         }
-    }
-
-    /**
-     * The oldest instant from which the flow's whole record is kept: orders placed since then
-     * still have all their events, processed-event rows and notification; the invariant check
-     * and replay work on these. Empty when everything is kept.
-     */
-    public Optional<Instant> horizon(Instant now) {
-        Optional<Duration> shortest = outbox.or(() -> processedEvents).or(() -> notifications);
-        for (Optional<Duration> d : java.util.List.of(outbox, processedEvents, notifications)) {
-            if (d.isPresent() && d.get().compareTo(shortest.get()) < 0) {
-                shortest = d;
-            }
-        }
-        return shortest.map(now::minus);
     }
 }

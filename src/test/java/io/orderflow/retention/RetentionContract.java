@@ -1,9 +1,14 @@
 package io.orderflow.retention;
 
+import io.orderflow.check.CheckCommand;
 import io.orderflow.check.InvariantCheck;
+import io.orderflow.config.Settings;
 import io.orderflow.support.FlowTestSupport;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -11,13 +16,14 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Retention on the real flow: what is past its retention goes, in batches smaller than what there
- * is to delete; what is recent stays; the invariant check covers what is kept. Run against each
- * database by a small subclass.
+ * is to delete; what is recent stays; the invariant check covers what is kept, by the horizon the
+ * retention runs recorded. Run against each database by a small subclass.
  */
 abstract class RetentionContract extends FlowTestSupport {
 
@@ -100,7 +106,102 @@ abstract class RetentionContract extends FlowTestSupport {
         InvariantCheck.Report report = context.getRegistry().lookupByNameAndType("invariantCheck", InvariantCheck.class).run();
         assertThat(report.violations()).isEmpty();
         assertThat(Instant.parse(report.checkedSince())).isAfter(Instant.now().minus(Duration.ofDays(8)));
-        assertThat(new InvariantCheck(jdbc()).run().violations()).as("without the horizon, deleted events would look lost").isNotEmpty();
+        assertThat(new RetentionHorizon(jdbc()).of("order_outbox")).as("the recorded horizon covers what was deleted")
+                .hasValueSatisfying(h -> assertThat(h).isAfter(longAgo.toInstant()));
+    }
+
+    @Test
+    void should_check_against_the_horizon_retention_recorded_whatever_the_checkers_own_retention_settings() throws Exception {
+        String sku = unique("HOR");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("HOR");
+        drop("orders", id + ".json", order(id, "horizon@example.com", sku, "1"));
+        awaitNotified(id);
+        await(() -> count("SELECT COUNT(*) FROM email_outbox WHERE order_id = ? AND published_at IS NOT NULL", id) == 1);
+
+        // an instance configured to keep events 1 s deletes this order's events...
+        Retention shortRetention = retentionKeeping("PT1S", "PT10S");
+        await(() -> {
+            shortRetention.run();
+            return count("SELECT COUNT(*) FROM order_outbox WHERE order_id = ?", id) == 0
+                    && count("SELECT COUNT(*) FROM stock_outbox WHERE order_id = ?", id) == 0
+                    && count("SELECT COUNT(*) FROM email_outbox WHERE order_id = ?", id) == 0;
+        });
+
+        // ...and checks run with the defaults (7 days), as this service's and a `check` command's
+        // do, leave the order out instead of reporting its events lost
+        InvariantCheck.Report report = context.getRegistry().lookupByNameAndType("invariantCheck", InvariantCheck.class).run();
+        assertThat(report.violations()).isEmpty();
+        Instant placedAt = jdbc().queryForObject("SELECT placed_at FROM orders WHERE order_id = ?", Timestamp.class, id).toInstant();
+        assertThat(Instant.parse(report.checkedSince())).isAfter(placedAt);
+        assertThat(get("/observe/invariants").body()).containsPattern("\"violations\"\\s*:\\s*\\[\\s*\\]");
+
+        Map<String, String> checker = new java.util.HashMap<>();
+        for (String key : new String[] {"orderflow.data-dir", "orderflow.db.embedded", "orderflow.db.url", "orderflow.db.user"}) {
+            checker.put(key, settings.get(key));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = CheckCommand.run(Settings.load(Map.of(), new Properties(), checker), new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("those placed since").doesNotContain("VIOLATION");
+        assertThat(exit).isZero();
+    }
+
+    @Test
+    void should_never_move_the_recorded_horizon_back() {
+        RetentionHorizon horizon = new RetentionHorizon(jdbc());
+        retentionKeeping("PT1S", "PT10S").run();
+        Instant recorded = horizon.of("order_outbox").orElseThrow();
+        assertThat(recorded).isAfter(Instant.now().minus(Duration.ofMinutes(1)));
+
+        // a later run keeping 7 days deletes less, but what was deleted stays deleted
+        context.getRegistry().lookupByNameAndType("retention", Retention.class).run();
+        assertThat(horizon.of("order_outbox")).contains(recorded);
+        horizon.advance("order_outbox", recorded.minus(Duration.ofHours(1)));
+        assertThat(horizon.of("order_outbox")).contains(recorded);
+        assertThat(horizon.of("email_notification")).hasValueSatisfying(h -> assertThat(h).isBeforeOrEqualTo(recorded));
+    }
+
+    @Test
+    void should_keep_the_latest_horizon_when_two_instances_record_a_table_first_at_once() throws Exception {
+        RetentionHorizon horizon = new RetentionHorizon(jdbc());
+        Instant earlier = Instant.parse("2026-01-01T00:00:00Z");
+        Instant later = earlier.plus(Duration.ofHours(1));
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            // a table of its own each round: both instances find no row and insert it
+            for (int round = 0; round < 20; round++) {
+                String table = unique("race");
+                java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+                var first = two.submit(() -> {
+                    together.await();
+                    horizon.advance(table, earlier);
+                    return null;
+                });
+                var second = two.submit(() -> {
+                    together.await();
+                    horizon.advance(table, later);
+                    return null;
+                });
+                first.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                second.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(horizon.of(table)).as("round " + round).contains(later);
+            }
+        } finally {
+            two.shutdownNow();
+        }
+    }
+
+    /** Retention as run by an instance keeping outbox rows, and the other tables, that long (files forever). */
+    private Retention retentionKeeping(String outbox, String others) {
+        Map<String, String> s = new java.util.HashMap<>(settings.asMap());
+        s.put("orderflow.retention.outbox", outbox);
+        s.put("orderflow.retention.processed-events", others);
+        s.put("orderflow.retention.notifications", others);
+        s.put("orderflow.retention.files", "");
+        s.put("orderflow.retention.mail-files", "");
+        RetentionPolicy policy = RetentionPolicy.from(Settings.load(Map.of(), new Properties(), s));
+        return new Retention(jdbc(), configuration.database().transactions(), configuration.database().dialect(), policy, dataDir,
+                configuration.meters());
     }
 
     private static void await(java.util.concurrent.Callable<Boolean> condition) {
