@@ -359,6 +359,27 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the server for a fast shutdown and waits for it at most {@code wait}, without waiting for
+     * a {@link #close()} in progress: for a stop that ran out of time, just before the JVM halts.
+     */
+    public void stopNow(Duration wait) {
+        closed = true;
+        if (server == null) {
+            return; // attached: the server is its owner's
+        }
+        try {
+            Optional<ProcessHandle> postmaster = postmaster(cluster);
+            if (postmaster.isPresent()) {
+                signal(postmaster.get().pid(), "INT");
+                postmaster.get().onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (Exception e) {
+            LOG.warn("The embedded PostgreSQL did not stop within {} ms ({}); its watchdog stops it when the JVM is gone",
+                    wait.toMillis(), e.toString());
+        }
+    }
+
     /** Stops the server (a fast shutdown) if this process started it, and releases the cluster. */
     @Override
     public void close() {
