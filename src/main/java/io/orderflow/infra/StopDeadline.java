@@ -15,7 +15,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 
 /**
  * The bound on a stop ({@code orderflow.shutdown.timeout-ms}): a SIGTERM or Ctrl-C ends the
@@ -92,16 +91,26 @@ public final class StopDeadline {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.warn("orderflow did not stop within {} s (orderflow.shutdown.timeout-ms): still stopping {}; stopping the embedded "
-                + "database and halting. Unfinished work is rolled back and done again at the next start", bound.toSeconds(), stillStopping());
-        for (Consumer<Duration> lastResort : lastResorts) {
+        try {
+            String stillStopping;
             try {
-                lastResort.accept(Duration.ofMillis(LAST_RESORT_MS - 500));
+                stillStopping = stillStopping();
             } catch (RuntimeException e) {
-                LOG.warn("At the stop deadline: {}", e.toString());
+                stillStopping = "(unknown: " + e + ")";
             }
+            LOG.warn("orderflow did not stop within {} s (orderflow.shutdown.timeout-ms), still stopping: {}. Stopping the embedded "
+                    + "database and halting; unfinished work is rolled back and done again at the next start", bound.toSeconds(), stillStopping);
+            for (Consumer<Duration> lastResort : lastResorts) {
+                try {
+                    lastResort.accept(Duration.ofMillis(LAST_RESORT_MS - 500));
+                } catch (RuntimeException e) {
+                    LOG.warn("At the stop deadline: {}", e.toString());
+                }
+            }
+        } finally {
+            // whatever happened above: the bound is a promise
+            Runtime.getRuntime().halt(CUT_SHORT);
         }
-        Runtime.getRuntime().halt(CUT_SHORT);
     }
 
     /** Routes and services not stopped yet, and where the stopping thread waits. */
@@ -109,23 +118,31 @@ public final class StopDeadline {
         List<String> parts = new ArrayList<>();
         CamelContext camel = context;
         if (camel != null) {
-            List<String> routes = camel.getRoutes().stream().map(Route::getRouteId).filter(id -> {
-                ServiceStatus status = camel.getRouteController().getRouteStatus(id);
-                return status != null && !status.isStopped();
-            }).toList();
-            if (!routes.isEmpty()) {
-                parts.add("the routes " + String.join(", ", routes));
+            // the routes holding the stop up: those with exchanges in flight, else those stopping
+            List<String> busy = camel.getRoutes().stream().map(Route::getRouteId)
+                    .filter(id -> camel.getInflightRepository().size(id) > 0)
+                    .map(id -> id + " (" + camel.getInflightRepository().size(id) + " in flight)").toList();
+            if (busy.isEmpty()) {
+                busy = camel.getRoutes().stream().map(Route::getRouteId).filter(id -> {
+                    ServiceStatus status = camel.getRouteController().getRouteStatus(id);
+                    return status != null && status.isStopping();
+                }).toList();
+            }
+            if (!busy.isEmpty()) {
+                parts.add("the routes " + String.join(", ", busy));
             }
         }
         List<String> running = services.stream().filter(s -> !s.isStopped()).map(Object::toString).toList();
         if (!running.isEmpty()) {
-            parts.add("the " + String.join(", ", running));
+            parts.add("the " + String.join(" and ", running) + " (not stopped yet)");
         }
-        String waitsIn = Arrays.stream(stopper.getStackTrace())
+        // the innermost stop step of orderflow or Camel, e.g. DefaultShutdownStrategy.doShutdown
+        Arrays.stream(stopper.getStackTrace())
                 .filter(f -> f.getClassName().startsWith("io.orderflow.") || f.getClassName().startsWith("org.apache.camel."))
-                .limit(1).map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName())
-                .collect(Collectors.joining());
-        return (parts.isEmpty() ? "nothing orderflow names" : String.join(" and ", parts))
-                + (waitsIn.isEmpty() ? "" : " (" + stopper.getName() + " waits in " + waitsIn + ")");
+                .filter(f -> f.getMethodName().matches("(?i).*(stop|shutdown|close).*"))
+                .findFirst().map(f -> stopper.getName() + " waits in " + f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1)
+                        + "." + f.getMethodName())
+                .ifPresent(parts::add);
+        return parts.isEmpty() ? "nothing orderflow can name" : String.join("; ", parts);
     }
 }

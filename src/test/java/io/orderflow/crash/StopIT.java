@@ -102,8 +102,8 @@ class StopIT {
             await().atMost(Duration.ofSeconds(30)).until(() -> smtp.connections() > 0);
 
             assertThat(stopWithin(app, Duration.ofSeconds(5))).as("exit status of a stop cut short").isEqualTo(1);
-            assertThat(Files.readString(app.log())).contains("did not stop within 5 s (orderflow.shutdown.timeout-ms): still stopping the routes")
-                    .contains("notification-sender");
+            assertThat(Files.readString(app.log())).contains("did not stop within 5 s (orderflow.shutdown.timeout-ms), still stopping: the routes")
+                    .contains("notification-sender (");
 
             app.with("orderflow.mail.mode", "file").without("orderflow.shutdown.timeout-ms");
             app.start();
