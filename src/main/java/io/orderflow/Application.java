@@ -6,8 +6,11 @@ import io.orderflow.config.OrderflowConfiguration;
 import io.orderflow.config.Preflight;
 import io.orderflow.config.Settings;
 import io.orderflow.config.SettingsException;
+import io.orderflow.infra.StopDeadline;
 import io.orderflow.operate.AdminCommand;
 import org.apache.camel.main.Main;
+
+import java.time.Duration;
 
 /** Runs orderflow: {@code java -jar orderflow.jar}. */
 public final class Application {
@@ -41,12 +44,20 @@ public final class Application {
             System.exit(2);
             return;
         }
+        // camel-main stops Camel on this thread once its own shutdown hook asks it to
+        StopDeadline deadline = StopDeadline.install(Duration.ofMillis(settings.getLong("orderflow.shutdown.timeout-ms")),
+                Thread.currentThread());
         Main main = new Main();
-        OrderflowConfiguration configuration = new OrderflowConfiguration(settings);
+        OrderflowConfiguration configuration = new OrderflowConfiguration(settings).stopWithin(deadline);
         main.bind("metricsRegistry", configuration.meters());
         main.configure().addConfiguration(configuration);
         OrderflowConfiguration.camelProperties(settings).forEach(main::addOverrideProperty);
-        int code = main.run(args);
+        int code;
+        try {
+            code = main.run(args);
+        } finally {
+            deadline.stopped();
+        }
         System.exit(code);
     }
 }

@@ -17,6 +17,7 @@ import io.orderflow.email.NotificationSender;
 import io.orderflow.infra.DeadLetters;
 import io.orderflow.infra.Failures;
 import io.orderflow.infra.OutageLog;
+import io.orderflow.infra.StopDeadline;
 import io.orderflow.infra.JsonResponse;
 import io.orderflow.intake.InboxFolder;
 import io.orderflow.intake.Inboxes;
@@ -74,6 +75,13 @@ public final class OrderflowConfiguration implements CamelConfiguration {
     }
 
     private Database database;
+    private StopDeadline deadline;
+
+    /** A stop of the process is bounded by this deadline, which knows what to name and stop at the bound. */
+    public OrderflowConfiguration stopWithin(StopDeadline deadline) {
+        this.deadline = deadline;
+        return this;
+    }
 
     /** The database, once configured (tests and the invariant checker read it). */
     public Database database() {
@@ -93,6 +101,8 @@ public final class OrderflowConfiguration implements CamelConfiguration {
             p.put("orderflow.run." + service, String.valueOf(settings.runs(service)));
         }
         p.put("orderflow.admin.enabled", String.valueOf(!settings.get("orderflow.admin.token").isEmpty()));
+        p.put("orderflow.shutdown.graceful-s", String.valueOf(
+                StopDeadline.gracefulSeconds(java.time.Duration.ofMillis(settings.getLong("orderflow.shutdown.timeout-ms")))));
         p.put("orderflow.dir.orders", settings.dataDir().resolve("orders").toString());
         p.put("orderflow.dir.stock", settings.dataDir().resolve("stock").toString());
         p.put("orderflow.events.consumer-options", "maxBatch=" + settings.get("orderflow.events.batch-size")
@@ -111,9 +121,15 @@ public final class OrderflowConfiguration implements CamelConfiguration {
             registry.bind("metricsRegistry", meters);
         }
 
+        if (deadline != null) {
+            deadline.watch(context);
+        }
         Database db = Database.open(settings);
         this.database = db;
         context.addService(stopping("database", db::close), true, true);
+        if (deadline != null) {
+            deadline.atBound(db::stopNow);
+        }
         db.migrate(settings.getLong("orderflow.retry.initial-delay-ms"));
         LOG.info("Database ready: {}", db.describe());
 
@@ -283,8 +299,8 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         }
     }
 
-    private static ServiceSupport stopping(String name, AutoCloseableAction action) {
-        return new ServiceSupport() {
+    private ServiceSupport stopping(String name, AutoCloseableAction action) {
+        ServiceSupport service = new ServiceSupport() {
             @Override
             protected void doStop() throws Exception {
                 action.close();
@@ -295,6 +311,10 @@ public final class OrderflowConfiguration implements CamelConfiguration {
                 return name;
             }
         };
+        if (deadline != null) {
+            deadline.track(service);
+        }
+        return service;
     }
 
     @FunctionalInterface

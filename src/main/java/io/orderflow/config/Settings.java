@@ -120,6 +120,10 @@ public final class Settings {
                 positiveLong(key);
             }
         }
+        if (getLong("orderflow.shutdown.timeout-ms") < 5000) {
+            throw new SettingsException("orderflow.shutdown.timeout-ms must be at least 5000 (3 s of it are kept for stopping "
+                    + "the embedded PostgreSQL), not " + get("orderflow.shutdown.timeout-ms"));
+        }
         port("orderflow.http.port");
         io.orderflow.retention.RetentionPolicy.from(this);
         io.orderflow.email.NotificationTemplates.check(this);

@@ -29,11 +29,13 @@ import java.util.stream.Stream;
  * and stopped after it. It is durable the way PostgreSQL is: every commit is fsynced
  * ({@code fsync=on}, {@code synchronous_commit=on}), so a power loss loses nothing that returned.
  *
- * <p>The server runs as a child process that outlives a {@code kill -9} of the JVM. The file
- * {@code <data-dir>/pg.lock} is locked for as long as this process owns the cluster: whoever gets
- * the lock knows that a server still running on the cluster is an orphan of a killed instance,
- * and stops it before starting its own. Whoever does not get it (the {@code check} command while
- * the service runs) attaches to the running server instead.
+ * <p>The server is a process of its own, which would outlive a {@code kill -9} of the JVM: the
+ * owner starts a {@link PostmasterWatchdog} beside it that stops it when the JVM dies, however it
+ * dies. The file {@code <data-dir>/pg.lock} is locked for as long as this process owns the
+ * cluster: whoever gets the lock knows that a server still running on the cluster is an orphan
+ * (of a killed instance whose watchdog failed, or is still stopping it), and stops it before
+ * starting its own. Whoever does not get it (the {@code check} command while the service runs)
+ * attaches to the running server instead, and watches nothing.
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
 
@@ -49,6 +51,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     private final Path log;
     private volatile boolean closed;
     private Thread supervisor;
+    private PostmasterWatchdog watchdog;
 
     private EmbeddedPostgresServer(EmbeddedPostgres server, FileChannel lockChannel, FileLock lock, int port,
                                    Path cluster, Path log) {
@@ -115,6 +118,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             EmbeddedPostgres pg = launch(cluster, log, freePortOtherThan(portsInUseLater));
             LOG.info("Embedded PostgreSQL started on 127.0.0.1:{}, cluster {}, log {}", pg.getPort(), cluster, log);
             EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg, channel, lock, pg.getPort(), cluster, log);
+            try {
+                server.watchdog = PostmasterWatchdog.watch(cluster, log);
+            } catch (IOException e) {
+                server.close();
+                throw e;
+            }
             server.superviseEvery(Duration.ofSeconds(2));
             return server;
         } catch (IOException e) {
@@ -246,15 +255,15 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Stops a server left running on the cluster by a killed orderflow (its postmaster is not the
-     * JVM's child, so it outlived it): a fast shutdown, which aborts its sessions and checkpoints.
-     */
     /** Stops the server of a data dir that no orderflow owns any more (a killed one's), if one runs. */
     public static void stopOrphanOf(Path dataDir) throws IOException {
         stopOrphan(dataDir.resolve("pg"));
     }
 
+    /**
+     * Stops a server left running on the cluster by a killed orderflow whose watchdog did not stop
+     * it (or is stopping it right now): a fast shutdown, which aborts its sessions and checkpoints.
+     */
     private static void stopOrphan(Path cluster) throws IOException {
         Optional<ProcessHandle> orphan = postmaster(cluster);
         if (orphan.isEmpty()) {
@@ -325,6 +334,14 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
+    private Optional<ProcessHandle> postmasterQuietly() {
+        try {
+            return postmaster(cluster);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     public String url() {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE;
     }
@@ -342,6 +359,27 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the server for a fast shutdown and waits for it at most {@code wait}, without waiting for
+     * a {@link #close()} in progress: for a stop that ran out of time, just before the JVM halts.
+     */
+    public void stopNow(Duration wait) {
+        closed = true;
+        if (server == null) {
+            return; // attached: the server is its owner's
+        }
+        try {
+            Optional<ProcessHandle> postmaster = postmaster(cluster);
+            if (postmaster.isPresent()) {
+                signal(postmaster.get().pid(), "INT");
+                postmaster.get().onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (Exception e) {
+            LOG.warn("The embedded PostgreSQL did not stop within {} ms ({}); its watchdog stops it when the JVM is gone",
+                    wait.toMillis(), e.toString());
+        }
+    }
+
     /** Stops the server (a fast shutdown) if this process started it, and releases the cluster. */
     @Override
     public void close() {
@@ -351,12 +389,19 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
         synchronized (this) {
             if (server != null) {
+                Optional<ProcessHandle> postmaster = postmasterQuietly();
                 try {
                     server.close();
+                    // pg_ctl returns once postmaster.pid is gone, a moment before the process is
+                    postmaster.ifPresent(p -> p.onExit().completeOnTimeout(p, 5, TimeUnit.SECONDS).join());
                 } catch (IOException e) {
                     LOG.warn("Stopping the embedded PostgreSQL failed: {}", e.getMessage());
                 }
             }
+        }
+        // after the server's stop, so that the watchdog finds nothing to stop and just exits
+        if (watchdog != null) {
+            watchdog.close();
         }
         if (lock != null) {
             try {

@@ -88,6 +88,13 @@ class SettingsTest {
     }
 
     @Test
+    void should_bound_a_stop_to_20_s_by_default_and_refuse_a_bound_too_short_to_stop_postgresql() {
+        assertThat(load(Map.of()).getLong("orderflow.shutdown.timeout-ms")).isEqualTo(20_000);
+        assertThat(refusal(NO_ENV, new Properties(), Map.of("orderflow.shutdown.timeout-ms", "4000")))
+                .contains("orderflow.shutdown.timeout-ms must be at least 5000");
+    }
+
+    @Test
     void should_reject_an_unknown_embedded_database() {
         assertThat(refusal(NO_ENV, new Properties(), Map.of("orderflow.db.embedded", "sqlite")))
                 .contains("orderflow.db.embedded must be 'postgres' or 'h2'");

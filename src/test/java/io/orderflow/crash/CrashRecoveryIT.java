@@ -97,7 +97,8 @@ class CrashRecoveryIT {
                 int target = before + 1 + random.nextInt(PER_ROUND - 10);
                 await().atMost(Duration.ofSeconds(120)).until(() -> app.mails() >= target);
                 // on the embedded PostgreSQL every other kill takes its server down too (as a
-                // machine crash does); the others leave it running, an orphan the restart stops
+                // machine crash does); in the others its watchdog stops it (a fast shutdown), or
+                // the restart does if it is still running
                 boolean withDatabase = database.kind().equals("embedded") && round % 2 == 1;
                 if (withDatabase) {
                     app.killWithDatabase();

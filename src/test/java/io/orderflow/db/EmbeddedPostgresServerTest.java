@@ -9,12 +9,14 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Set;
 import java.util.Iterator;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** The embedded PostgreSQL's life cycle on a data dir, with the real server. */
 class EmbeddedPostgresServerTest {
@@ -41,6 +43,19 @@ class EmbeddedPostgresServerTest {
 
         try (EmbeddedPostgresServer again = EmbeddedPostgresServer.start(dataDir, Set.of())) {
             assertThat(query(again, "SELECT id FROM kept")).isEqualTo("42");
+        }
+    }
+
+    @Test
+    void should_have_its_server_stopped_by_the_watchdog_once_the_pipe_from_its_jvm_closes() throws Exception {
+        try (EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir, Set.of())) {
+            long postmaster = EmbeddedPostgresServer.postmasterPid(dataDir).orElseThrow();
+            // a second watchdog, its pipe closed as the death of the JVM would close it
+            PostmasterWatchdog.watch(dataDir.resolve("pg"), dataDir.resolve("logs").resolve("postgresql.log")).close();
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(postmaster).map(p -> !p.isAlive()).orElse(true));
+            assertThat(Files.readString(dataDir.resolve("logs").resolve("postgresql.log")))
+                    .contains("orderflow's JVM is gone: stopping its embedded PostgreSQL (pid " + postmaster + ")");
         }
     }
 

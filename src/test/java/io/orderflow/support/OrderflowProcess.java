@@ -134,7 +134,8 @@ public final class OrderflowProcess implements AutoCloseable {
 
     /**
      * SIGKILL: no shutdown hook, no graceful anything. The embedded PostgreSQL, a process of its
-     * own, outlives it, as it would a real kill; the next start stops it.
+     * own, is stopped by its watchdog a moment later (a fast shutdown), as after a real kill; if it
+     * still runs, the next start stops it.
      */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
@@ -147,15 +148,17 @@ public final class OrderflowProcess implements AutoCloseable {
      * next start.
      */
     public void killWithDatabase() throws InterruptedException {
-        kill();
+        // the server first: killed after the JVM, it would already be in its watchdog's fast
+        // shutdown, which is no crash
         Optional<Long> pid = EmbeddedPostgresServer.postmasterPid(dataDir());
         pid.flatMap(ProcessHandle::of).ifPresent(p -> {
             p.destroyForcibly();
-            p.onExit().join();
+            p.onExit().orTimeout(30, TimeUnit.SECONDS).join();
         });
+        kill();
     }
 
-    /** Stops an embedded PostgreSQL the JVM left behind when it was killed (test clean-up). */
+    /** Stops an embedded PostgreSQL a killed JVM's watchdog did not stop (test clean-up). */
     private void stopOrphanedDatabase() {
         try {
             EmbeddedPostgresServer.stopOrphanOf(dataDir());

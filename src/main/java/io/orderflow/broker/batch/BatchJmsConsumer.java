@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -45,6 +47,10 @@ final class BatchJmsConsumer extends DefaultConsumer {
     private final BatchJmsEndpoint endpoint;
     private ExecutorService executor;
     private volatile boolean running;
+    /** The poll threads' connections, closed by a stop that cannot wait for them. */
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    /** Those whose thread waits for a message, with no batch in hand. */
+    private final Set<Connection> waiting = ConcurrentHashMap.newKeySet();
 
     BatchJmsConsumer(BatchJmsEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -62,13 +68,31 @@ final class BatchJmsConsumer extends DefaultConsumer {
         }
     }
 
+    /**
+     * Lets a batch in progress finish for a few seconds, never longer: a stop is bounded. A receive
+     * whose broker is gone waits for a failover that may never come, and a batch can wait on a
+     * database that is down; closing their connections ends those waits, and their transactions roll
+     * back (the broker delivers the messages again).
+     */
     @Override
     protected void doStop() throws Exception {
         running = false;
         if (executor != null) {
             executor.shutdown();
-            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+            waiting.forEach(BatchJmsConsumer::closeQuietly);
+            try {
+                if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                    LOG.info("Closing the sessions of {} to stop: their batches are left to the broker", endpoint.getQueue());
+                    connections.forEach(BatchJmsConsumer::closeQuietly);
+                    if (!executor.awaitTermination(3, TimeUnit.SECONDS)) {
+                        executor.shutdownNow();
+                    }
+                }
+            } catch (InterruptedException e) {
+                // Camel's shutdown ran out of time: end everything now
+                connections.forEach(BatchJmsConsumer::closeQuietly);
                 executor.shutdownNow();
+                Thread.currentThread().interrupt();
             }
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(executor);
             executor = null;
@@ -80,15 +104,23 @@ final class BatchJmsConsumer extends DefaultConsumer {
         long backoff = 0;
         while (running && isRunAllowed()) {
             try (Connection connection = endpoint.getComponent().connect()) {
-                Session session = connection.createSession(true, Session.SESSION_TRANSACTED);
-                MessageConsumer consumer = session.createConsumer(session.createQueue(endpoint.getQueue()));
-                connection.start();
-                backoff = 0;
-                while (running && isRunAllowed()) {
-                    List<Message> batch = take(consumer);
-                    if (!batch.isEmpty()) {
-                        process(session, batch);
+                connections.add(connection);
+                try {
+                    Session session = connection.createSession(true, Session.SESSION_TRANSACTED);
+                    MessageConsumer consumer = session.createConsumer(session.createQueue(endpoint.getQueue()));
+                    connection.start();
+                    backoff = 0;
+                    while (running && isRunAllowed()) {
+                        waiting.add(connection);
+                        List<Message> batch = take(consumer);
+                        waiting.remove(connection);
+                        if (!batch.isEmpty()) {
+                            process(session, batch);
+                        }
                     }
+                } finally {
+                    waiting.remove(connection);
+                    connections.remove(connection);
                 }
             } catch (JMSException | RuntimeException e) {
                 if (!running) {
@@ -191,6 +223,14 @@ final class BatchJmsConsumer extends DefaultConsumer {
             }
         } catch (JMSException e) {
             LOG.debug("Could not read the properties of {}", delivery.messageId(), e);
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
+        } catch (JMSException | RuntimeException e) {
+            LOG.debug("Closing a connection to stop: {}", e.toString());
         }
     }
 
