@@ -64,7 +64,9 @@ public final class Benchmark {
             Map.entry("pg-password", ""), Map.entry("orders", "2000"), Map.entry("warmup", "3000"), Map.entry("rates", "50,100"),
             Map.entry("rate-seconds", "10"), Map.entry("relay-events", "20000"), Map.entry("concurrency", "4"),
             Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("console-orders", "0"),
-            Map.entry("out", "")));
+            Map.entry("tcp-rates", "50,100,200,max"), Map.entry("tcp-clients", "1,4"), Map.entry("tcp-seconds", "10"),
+            Map.entry("tcp-orders", "5000"), Map.entry("tcp-idle-seconds", "10"), Map.entry("tcp-jvm", ""), Map.entry("tcp-settings", ""), Map.entry("tcp-jfr", ""),
+            Map.entry("only", ""), Map.entry("out", "")));
     /** Orders spread over this many SKUs (--skus): 1 puts every reservation on one hot row. */
     private static int skus = 1;
     private final Map<String, Object> results = new LinkedHashMap<>();
@@ -77,7 +79,9 @@ public final class Benchmark {
             if (!a.startsWith("--") || !a.contains("=") || !options.containsKey(a.substring(2, a.indexOf('=')))) {
                 throw new IllegalArgumentException("unknown option " + a + "; options: --db=embedded|h2|postgres --pg-url= --pg-user= "
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
-                        + "--skus=N --retention-rows=N (the retention benchmark instead) --console-orders=N (the console's pages instead) --out=file.json");
+                        + "--skus=N --tcp-rates=50,100,200,max (empty skips the TCP clients' phase) --tcp-clients=1,4 --tcp-seconds=N --tcp-orders=N "
+                        + "--tcp-idle-seconds=N --tcp-jvm='JVM options' --tcp-settings='key=value;key=value' --tcp-jfr=file.jfr (a profile of the first paced run) --only=tcp "
+                        + "--retention-rows=N (the retention benchmark instead) --console-orders=N (the console's pages instead) --out=file.json");
             }
             options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
         }
@@ -99,7 +103,11 @@ public final class Benchmark {
     }
 
     private int phases() {
-        return opt("processes") == 2 ? 5 : 4;
+        return 4 + (tcpPhase() ? 1 : 0) + (opt("processes") == 2 ? 1 : 0);
+    }
+
+    private boolean tcpPhase() {
+        return !options.get("tcp-rates").isBlank();
     }
 
     private int opt(String key) {
@@ -127,6 +135,8 @@ public final class Benchmark {
             say("orderflow benchmark on %s, %d cores, max heap %d MB", databases.describe(), results.get("cores"), results.get("maxHeapMb"));
             if (opt("retention-rows") > 0) {
                 retention(databases);
+            } else if (options.get("only").equals("tcp")) {
+                loneClients(databases);
             } else if (opt("console-orders") > 0) {
                 ConsolePages.measure(this::instance, databases, work.resolve("console"), opt("console-orders"), results);
             } else {
@@ -142,6 +152,9 @@ public final class Benchmark {
         endToEnd(databases);
         relayAlone(databases);
         ratio();
+        if (tcpPhase()) {
+            loneClients(databases);
+        }
         if (opt("processes") == 2) {
             twoProcesses(databases);
         }
@@ -420,6 +433,30 @@ public final class Benchmark {
         session.commit();
     }
 
+    // ------------------------------------------------------------------ clients over TCP
+
+    private void loneClients(BenchDatabases databases) throws Exception {
+        if (!tcpPhase()) {
+            throw new IllegalArgumentException("--only=tcp needs --tcp-rates");
+        }
+        List<String> rates = List.of(options.get("tcp-rates").replace(" ", "").split(","));
+        List<Integer> clients = java.util.Arrays.stream(options.get("tcp-clients").split(",")).map(String::trim).map(Integer::valueOf).toList();
+        Map<String, String> extra = new LinkedHashMap<>();
+        for (String kv : options.get("tcp-settings").split(";")) {
+            if (kv.contains("=")) {
+                extra.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+            }
+        }
+        LoneClients.Plan plan = new LoneClients.Plan(rates, clients, opt("tcp-seconds"), opt("tcp-orders"), opt("warmup"),
+                opt("tcp-idle-seconds"), options.get("tcp-jvm").isBlank() ? List.of() : List.of(options.get("tcp-jvm").trim().split("\\s+")),
+                extra, options.get("tcp-jfr"));
+        int phase = options.get("only").equals("tcp") ? 1 : 5;
+        say("[%d/%d] clients over TCP, one persistent message per order, no transaction, to the jar run as a process of its own: "
+                + "%s orders/s from %s clients", phase, options.get("only").equals("tcp") ? 1 : phases(), options.get("tcp-rates"),
+                options.get("tcp-clients"));
+        results.put("tcpClients", LoneClients.measure(plan, work.resolve("tcp"), databases.fresh(work.resolve("tcp")), skus));
+    }
+
     // ------------------------------------------------------------------ two processes
 
     /**
@@ -429,7 +466,7 @@ public final class Benchmark {
      */
     private void twoProcesses(BenchDatabases databases) throws Exception {
         int n = opt("orders");
-        say("[5/5] two processes on one PostgreSQL and one broker: %,d orders sent to orders.in at once", n);
+        say("[%d/%d] two processes on one PostgreSQL and one broker: %,d orders sent to orders.in at once", phases(), phases(), n);
         Map<String, String> base = databases.fresh(work.resolve("two-1"));
         Settings settings = settings(base);
         OrderflowConfiguration configuration = new OrderflowConfiguration(settings);
@@ -743,21 +780,21 @@ public final class Benchmark {
         return (last.toInstant().toEpochMilli() - first.toInstant().toEpochMilli()) / 1000.0;
     }
 
-    private static String order(String id) {
+    static String order(String id) {
         int sku = 1 + Math.floorMod(id.hashCode(), skus);
         return "{\"orderId\":\"" + id + "\",\"customer\":{\"name\":\"Bench Mark\",\"email\":\"bench@example.com\"},"
                 + "\"lines\":[{\"sku\":\"BENCH-" + sku + "\",\"quantity\":1}]}";
     }
 
-    private interface Check {
+    interface Check {
         boolean done() throws Exception;
     }
 
-    private interface Progress {
+    interface Progress {
         long value() throws Exception;
     }
 
-    private static void waitFor(Check check, String what, Progress progress, long total) throws Exception {
+    static void waitFor(Check check, String what, Progress progress, long total) throws Exception {
         long deadline = System.nanoTime() + 600_000_000_000L;
         long lastReport = System.nanoTime();
         while (!check.done()) {
@@ -848,12 +885,12 @@ public final class Benchmark {
         }
     }
 
-    private static long micros(Timestamp t) {
+    static long micros(Timestamp t) {
         Instant i = t.toInstant();
         return i.getEpochSecond() * 1_000_000 + i.getNano() / 1000;
     }
 
-    private static int freePort() throws Exception {
+    static int freePort() throws Exception {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
@@ -863,7 +900,7 @@ public final class Benchmark {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private static void say(String format, Object... args) {
+    static void say(String format, Object... args) {
         System.out.println(String.format(format, args));
     }
 

@@ -1,0 +1,424 @@
+package io.orderflow.bench;
+
+import jakarta.jms.Connection;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.Session;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * Orders as most clients send them: the jar runs as a process of its own, as a user runs it, and
+ * separate clients send it one persistent, non-transacted JMS message per order over TCP. At fixed
+ * rates from one and from four clients, and as fast as the clients go, it measures latency from
+ * each order's intended send time to its notification's commit, and the CPU each order costs the
+ * jar's JVM and the database server's processes (read from /proc, the clients not counted); also
+ * that CPU at idle, and at saturation from a client sending transacted batches of 100.
+ */
+final class LoneClients {
+
+    /** What the phase is told: the rates ("max" = as fast as the clients go), client counts and sizes. */
+    record Plan(List<String> rates, List<Integer> clients, int seconds, int maxOrders, int warmup, int idleSeconds,
+                List<String> jvmArgs, Map<String, String> extraSettings, String jfr) {
+    }
+
+    private final Plan plan;
+    private final Path dir;
+    private final Map<String, String> settings;
+    private final String postgresUrl;
+    private final String postgresUser;
+    private final String postgresPassword;
+    private Process jar;
+    private long postmaster = -1;
+    private String brokerUrl;
+    private java.sql.Connection db;
+    private boolean breakdownShown;
+
+    private LoneClients(Plan plan, Path dir, Map<String, String> settings) {
+        this.plan = plan;
+        this.dir = dir;
+        this.settings = settings;
+        this.postgresUrl = settings.get("orderflow.db.url");
+        this.postgresUser = settings.get("orderflow.db.user");
+        this.postgresPassword = settings.get("orderflow.db.password");
+    }
+
+    /** Runs the phase on a fresh instance in {@code dir}; {@code settings} are its database's. */
+    static Map<String, Object> measure(Plan plan, Path dir, Map<String, String> settings, int skus) throws Exception {
+        if ("h2".equals(settings.get("orderflow.db.embedded"))) {
+            throw new IllegalArgumentException("the TCP clients' phase reads the database from outside the jar: it needs PostgreSQL "
+                    + "(the embedded default or --db=postgres), not the H2 file; --tcp-rates= skips it");
+        }
+        LoneClients phase = new LoneClients(plan, dir, settings);
+        try {
+            phase.start(skus);
+            return phase.runAll();
+        } finally {
+            phase.stop();
+        }
+    }
+
+    private void start(int skus) throws Exception {
+        Path stockInbox = dir.resolve("stock").resolve("inbox");
+        Files.createDirectories(stockInbox);
+        StringBuilder stock = new StringBuilder("sku,quantity\n");
+        for (int i = 1; i <= skus; i++) {
+            stock.append("BENCH-").append(i).append(",1000000000\n");
+        }
+        Files.writeString(stockInbox.resolve("bench-stock.csv"), stock);
+
+        Map<String, String> all = new LinkedHashMap<>(settings);
+        String httpPort = String.valueOf(Benchmark.freePort());
+        brokerUrl = "tcp://127.0.0.1:" + Benchmark.freePort();
+        all.put("orderflow.http.port", httpPort);
+        all.put("orderflow.broker.listen", brokerUrl);
+        all.putAll(plan.extraSettings());
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx256m");
+        cmd.addAll(plan.jvmArgs());
+        all.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(Path.of(Benchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        Path log = dir.resolveSibling(dir.getFileName() + ".log");
+        jar = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        HttpClient http = HttpClient.newHttpClient();
+        URI health = URI.create("http://127.0.0.1:" + httpPort + "/observe/health");
+        Benchmark.waitFor(() -> {
+            if (!jar.isAlive()) {
+                throw new IllegalStateException("the jar exited with " + jar.exitValue() + "; see " + log);
+            }
+            try {
+                return http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            }
+        }, "the jar to start", () -> 0, 1);
+        Benchmark.waitFor(() -> !Files.exists(stockInbox.resolve("bench-stock.csv")), "the stock file to be taken", () -> 0, 1);
+
+        if (postgresUrl == null || postgresUrl.isEmpty()) {
+            Path cluster = dir.resolve("pg");
+            List<String> pid = Files.readAllLines(cluster.resolve("postmaster.pid"));
+            postmaster = Long.parseLong(pid.get(0).trim());
+            db = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pid.get(3).trim() + "/postgres", "postgres", "");
+        } else {
+            db = DriverManager.getConnection(postgresUrl, postgresUser, postgresPassword);
+            try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SHOW data_directory")) {
+                rs.next();
+                OptionalLong pid = ProcessCpu.postmaster(Path.of(rs.getString(1)));
+                postmaster = pid.orElse(-1);
+            } catch (SQLException e) {
+                Benchmark.say("      (the database server's data directory is not readable: its CPU is not counted: %s)", e.getMessage());
+            }
+        }
+    }
+
+    private Map<String, Object> runAll() throws Exception {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("broker", brokerUrl + ", the jar's embedded Artemis, clients in the benchmark's JVM");
+        if (plan.warmup() > 0) {
+            Benchmark.say("      warming up the jar: %,d orders (not measured)", plan.warmup());
+            bulk("TWARM-", plan.warmup());
+            // one order at a time takes other paths than a batch of a hundred (and the JIT compiles them anew)
+            Benchmark.say("      and 20 s of orders at 100 a second from one client (not measured)");
+            send("TTRICKLE-", 1, 100, 2000);
+            awaitMails("TTRICKLE-", 2000);
+        }
+        out.put("idle", idle());
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (int clients : plan.clients()) {
+            for (String rate : plan.rates()) {
+                runs.add(paced(clients, rate));
+            }
+        }
+        out.put("runs", runs);
+        out.put("bulk", saturation());
+        return out;
+    }
+
+    private Map<String, Object> idle() throws Exception {
+        awaitSettled();
+        // what the flow does after its last order (markers, the order service's last status) ends within a second or two
+        Thread.sleep(2000);
+        long jvm0 = jvmCpu();
+        long db0 = dbCpu();
+        long t0 = System.nanoTime();
+        Thread.sleep(plan.idleSeconds() * 1000L);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Object> idle = new LinkedHashMap<>();
+        double jvm = (jvmCpu() - jvm0) / 1e6 / seconds;
+        double database = (dbCpu() - db0) / 1e6 / seconds;
+        idle.put("jvmCpuMsPerSecond", Percentiles.round(jvm));
+        idle.put("databaseCpuMsPerSecond", Percentiles.round(database));
+        idle.put("percentOfACore", Percentiles.round((jvm + database) / 10));
+        Benchmark.say("      idle for %d s: JVM %.1f ms of CPU a second, database %.1f ms: %.1f%% of a core", plan.idleSeconds(), jvm,
+                database, (jvm + database) / 10);
+        return idle;
+    }
+
+    /** One client count at one rate: latency from the intended send time, CPU per order. */
+    /** One client count at one rate: latency from the intended send time, CPU per order. */
+    private Map<String, Object> paced(int clients, String rateText) throws Exception {
+        boolean max = rateText.equals("max");
+        int rate = max ? 0 : Integer.parseInt(rateText);
+        int count = max ? plan.maxOrders() : rate * plan.seconds();
+        String prefix = "T" + clients + "C" + rateText.toUpperCase() + "-";
+        awaitSettled();
+        boolean first = !max && !breakdownShown;
+        if (first && !plan.jfr().isEmpty()) {
+            jcmd("JFR.start", "name=bench", "settings=profile", "filename=" + Path.of(plan.jfr()).toAbsolutePath());
+        }
+        ThreadCpu threads = ThreadCpu.sample(jar.pid());
+        long jvm0 = jvmCpu();
+        long db0 = dbCpu();
+        long t0 = System.nanoTime();
+        long[] intended = send(prefix, clients, rate, count);
+        awaitMails(prefix, count);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long jvm = jvmCpu() - jvm0;
+        long database = dbCpu() - db0;
+        Map<String, Double> byThread = threads.since(ThreadCpu.sample(jar.pid()), count);
+        if (first && !plan.jfr().isEmpty()) {
+            jcmd("JFR.stop", "name=bench");
+        }
+
+        Map<String, Long> sentAt = sentAt(prefix);
+        double[] millis = new double[count];
+        long last = 0;
+        for (int i = 0; i < count; i++) {
+            long sent = sentAt.get(prefix + i);
+            millis[i] = (sent - intended[i]) / 1000.0;
+            last = Math.max(last, sent);
+        }
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("clients", clients);
+        run.put("rate", max ? "max" : rate);
+        run.put("orders", count);
+        String what;
+        if (max) {
+            double throughput = count / ((last - intended[0]) / 1e6);
+            run.put("ordersPerSecond", Math.round(throughput));
+            what = String.format("%,.0f orders/s end to end", throughput);
+        } else {
+            Map<String, Double> p = Percentiles.of(millis);
+            run.put("latencyMs", p);
+            what = String.format("p50 %.1f ms, p99 %.1f ms, max %.1f ms", p.get("p50"), p.get("p99"), p.get("max"));
+        }
+        cpu(run, jvm, database, count, seconds);
+        run.put("jvmCpuMsPerOrderByThread", byThread);
+        Benchmark.say("      %d client%s, %s: %s; CPU per order %s", clients, clients == 1 ? "" : "s",
+                max ? String.format("%,d orders as fast as %s", count, clients == 1 ? "it goes" : "they go")
+                        : String.format("%d orders/s for %d s", rate, plan.seconds()), what, cpuText(run));
+        if (first) {
+            breakdownShown = true;
+            Benchmark.say("        JVM threads, ms of CPU per order: %s", top(byThread, 12));
+            if (!plan.jfr().isEmpty()) {
+                Benchmark.say("        profile of this run (JFR): %s", Path.of(plan.jfr()).toAbsolutePath());
+            }
+        }
+        return run;
+    }
+
+    /**
+     * Sends {@code count} orders at {@code rate} a second (0: as fast as the clients go) from
+     * {@code clients} clients, each taking every clients-th order of the schedule, one persistent
+     * message per order and no transaction, each on a TCP connection of its own; returns each
+     * order's intended send time (epoch micros). A client that falls behind sends at once but keeps
+     * the intended time, so queueing counts (no coordinated omission).
+     */
+    private long[] send(String prefix, int clients, int rate, int count) throws Exception {
+        long[] intended = new long[count];
+        List<Thread> senders = new ArrayList<>();
+        List<Exception> failures = Collections.synchronizedList(new ArrayList<>());
+        long t0 = System.nanoTime();
+        long epochMicros0 = Instant.now().toEpochMilli() * 1000;
+        try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory(brokerUrl)) {
+            for (int k = 0; k < clients; k++) {
+                int first = k;
+                Thread sender = new Thread(() -> {
+                    try (Connection connection = cf.createConnection();
+                         Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
+                        MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
+                        producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+                        for (int i = first; i < count; i += clients) {
+                            long due = rate == 0 ? t0 : awaitIntendedTime(t0, i, rate);
+                            intended[i] = epochMicros0 + (due - t0) / 1000;
+                            producer.send(session.createTextMessage(Benchmark.order(prefix + i)));
+                        }
+                    } catch (Exception e) {
+                        failures.add(e);
+                    }
+                }, "bench-client-" + k);
+                senders.add(sender);
+                sender.start();
+            }
+            for (Thread sender : senders) {
+                sender.join();
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
+        }
+        return intended;
+    }
+
+    private void jcmd(String... command) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(jar.pid())));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        p.waitFor();
+    }
+
+    /** Saturation: one client sending transacted batches of 100, as fast as it goes. */
+    private Map<String, Object> saturation() throws Exception {
+        int count = plan.maxOrders();
+        awaitSettled();
+        long jvm0 = jvmCpu();
+        long db0 = dbCpu();
+        long t0 = System.nanoTime();
+        long epochMicros0 = Instant.now().toEpochMilli() * 1000;
+        bulk("TBULK-", count);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long jvm = jvmCpu() - jvm0;
+        long database = dbCpu() - db0;
+        long last = sentAt("TBULK-").values().stream().mapToLong(Long::longValue).max().orElseThrow();
+        double throughput = count / ((last - epochMicros0) / 1e6);
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("orders", count);
+        run.put("ordersPerSecond", Math.round(throughput));
+        cpu(run, jvm, database, count, seconds);
+        Benchmark.say("      bulk, one client, transacted batches of 100: %,d orders at %,.0f orders/s end to end; CPU per order %s",
+                count, throughput, cpuText(run));
+        return run;
+    }
+
+    private void bulk(String prefix, int count) throws Exception {
+        try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory(brokerUrl);
+             Connection connection = cf.createConnection();
+             Session session = connection.createSession(true, Session.SESSION_TRANSACTED)) {
+            MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
+            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+            for (int i = 0; i < count; i++) {
+                producer.send(session.createTextMessage(Benchmark.order(prefix + i)));
+                if (i % 100 == 99) {
+                    session.commit();
+                }
+            }
+            session.commit();
+        }
+        awaitMails(prefix, count);
+    }
+
+    private static void cpu(Map<String, Object> run, long jvmNanos, long dbNanos, int count, double seconds) {
+        Map<String, Double> perOrder = new LinkedHashMap<>();
+        perOrder.put("jvm", Math.round(jvmNanos / 1e6 / count * 100) / 100.0);
+        perOrder.put("database", Math.round(dbNanos / 1e6 / count * 100) / 100.0);
+        perOrder.put("total", Math.round((jvmNanos + dbNanos) / 1e6 / count * 100) / 100.0);
+        run.put("cpuMsPerOrder", perOrder);
+        run.put("coresBusy", Math.round((jvmNanos + dbNanos) / 1e9 / seconds * 100) / 100.0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String cpuText(Map<String, Object> run) {
+        Map<String, Double> c = (Map<String, Double>) run.get("cpuMsPerOrder");
+        return String.format("%.2f ms (JVM %.2f + database %.2f), %.2f cores busy", c.get("total"), c.get("jvm"), c.get("database"),
+                run.get("coresBusy"));
+    }
+
+    private static String top(Map<String, Double> byThread, int n) {
+        StringBuilder s = new StringBuilder();
+        byThread.entrySet().stream().limit(n).forEach(e -> s.append(s.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
+                .append(String.format("%.2f", e.getValue())));
+        return s.toString();
+    }
+
+    private long jvmCpu() {
+        return ProcessCpu.of(jar.pid());
+    }
+
+    private long dbCpu() {
+        return postmaster < 0 ? 0 : ProcessCpu.ofServer(postmaster);
+    }
+
+    /** Watches the mail folder (the bench's own CPU, not the jar's or the database's). */
+    private void awaitMails(String prefix, int count) throws Exception {
+        Path mail = dir.resolve("mail");
+        Benchmark.waitFor(() -> mails(mail, prefix) >= count, "orders mailed", () -> mails(mail, prefix), count);
+    }
+
+    private static long mails(Path dir, String prefix) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix) && n.endsWith(".eml")).count();
+        }
+    }
+
+    /** Waits until the order service has applied every order's last event, so runs do not overlap. */
+    private void awaitSettled() throws Exception {
+        Benchmark.waitFor(() -> {
+            try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM orders WHERE notified_at IS NULL")) {
+                rs.next();
+                return rs.getLong(1) == 0;
+            }
+        }, "orders settled", () -> 0, 0);
+    }
+
+    private Map<String, Long> sentAt(String prefix) throws SQLException {
+        Map<String, Long> sentAt = new HashMap<>();
+        try (PreparedStatement s = db.prepareStatement("SELECT order_id, sent_at FROM email_notification WHERE order_id LIKE ?")) {
+            s.setString(1, prefix + "%");
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    sentAt.put(rs.getString(1), Benchmark.micros(rs.getTimestamp(2)));
+                }
+            }
+        }
+        return sentAt;
+    }
+
+    private static long awaitIntendedTime(long t0, int i, double rate) {
+        long due = t0 + (long) (i * 1e9 / rate);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            LockSupport.parkNanos(wait);
+        }
+        return due;
+    }
+
+    private void stop() throws Exception {
+        if (db != null) {
+            db.close();
+        }
+        if (jar != null) {
+            jar.destroy();
+            if (!jar.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                jar.destroyForcibly();
+            }
+        }
+    }
+}
