@@ -194,7 +194,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("notificationSender", sender);
         registry.bind("notificationRecorder", new EventConsumer("email", db.transactions(), consumerMetrics,
                 new NotificationRecorder(db.jdbc(),
-                new NotificationTemplates(context.createProducerTemplate(), settings), sender::wake)));
+                new NotificationTemplates(settings), sender::wake)));
 
         FailedNotifications failedNotifications = new FailedNotifications(db.jdbc(), sender::wake);
         RetentionPolicy retention = RetentionPolicy.from(settings);

@@ -5,8 +5,8 @@ import io.orderflow.config.Settings;
 import io.orderflow.config.SettingsException;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
-import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
+import org.apache.velocity.Template;
+import org.apache.velocity.runtime.parser.ParseException;
 import org.apache.velocity.VelocityContext;
 import org.apache.velocity.exception.ParseErrorException;
 import org.apache.velocity.runtime.RuntimeInstance;
@@ -19,13 +19,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The wording of the emails: a Velocity template per kind of notification, rendered by Camel's
- * velocity component. The templates packed in the jar (templates/email/*.vm) are overridden file
+ * The wording of the emails: a Velocity template per kind of notification, parsed once when the
+ * service starts and rendered for each notification (parsing a template costs more than rendering
+ * it, and this runs for every order). The templates packed in the jar (templates/email/*.vm) are overridden file
  * by file by those in orderflow.mail.templates-dir. A template's first line is "Subject: ...",
  * then a blank line, then the text. Variables: $orderId, $customer.name, $customer.email, $lines
  * (each $line.sku, $line.quantity) and, out of stock, $missing (each $item.sku, $item.requested,
@@ -43,14 +45,26 @@ public final class NotificationTemplates {
     record Rendered(String subject, String body, String html) {
     }
 
-    private final ProducerTemplate producer;
-    private final Map<String, String> endpoints = new LinkedHashMap<>();
+    /** By kind ("confirmation", "confirmation.html", ...); a Template merges from many threads at once. */
+    private final Map<String, Template> templates = new LinkedHashMap<>();
 
-    public NotificationTemplates(ProducerTemplate producer, Settings settings) {
-        this.producer = producer;
-        Map<String, String> sources = sources(settings);
-        sources.forEach((name, source) -> endpoints.put(name.substring(0, name.length() - 3),
-                "velocity:" + source + "?allowTemplateFromHeader=true&contentCache=true"));
+    public NotificationTemplates(Settings settings) {
+        RuntimeInstance velocity = new RuntimeInstance();
+        velocity.init();
+        sources(settings).forEach((name, source) -> {
+            String where = source.startsWith("file:") ? source.substring(5) : source;
+            Template template = new Template();
+            template.setName(where);
+            template.setRuntimeServices(velocity);
+            try {
+                template.setData(velocity.parse(new StringReader(read(source, where)), template));
+            } catch (ParseException e) {
+                // check() refused such a template before anything started
+                throw new SettingsException("email template " + where + " does not parse: " + e.getMessage());
+            }
+            template.initDocument();
+            templates.put(name.substring(0, name.length() - 3), template);
+        });
     }
 
     /** Each template's source, for the velocity component: a file of the folder, or the jar's. */
@@ -130,9 +144,9 @@ public final class NotificationTemplates {
         model.put("customer", EventJson.MAPPER.convertValue(data.path("customer"), Map.class));
         model.put("lines", data.has("lines") ? EventJson.MAPPER.convertValue(data.get("lines"), List.class) : List.of());
         model.put("missing", data.has("missing") ? EventJson.MAPPER.convertValue(data.get("missing"), List.class) : List.of());
-        String text = render(endpoints.get(kind), model).replace("\r\n", "\n");
+        String text = render(templates.get(kind), model).replace("\r\n", "\n");
         // in HTML, every value from the order is text: <script> in a name is shown, never run
-        String html = render(endpoints.get(kind + ".html"), escaped(model)).replace("\r\n", "\n").replace("\n", "\r\n");
+        String html = render(templates.get(kind + ".html"), escaped(model)).replace("\r\n", "\n").replace("\n", "\r\n");
         int end = text.indexOf('\n');
         String subject = (end < 0 ? text : text.substring(0, end)).substring(SUBJECT.length()).trim();
         String body = end < 0 ? "" : text.substring(end + 1);
@@ -142,13 +156,14 @@ public final class NotificationTemplates {
         return new Rendered(subject, body.replace("\n", "\r\n"), html);
     }
 
-    private String render(String endpoint, Map<String, Object> model) {
-        Exchange result = producer.request(endpoint, e -> e.getIn().setHeader("CamelVelocitySupplementalContext", model));
-        if (result.getException() != null) {
-            throw new IllegalStateException("the template " + endpoint + " failed: " + result.getException().getMessage(),
-                    result.getException());
+    private static String render(Template template, Map<String, Object> model) {
+        StringWriter out = new StringWriter();
+        try {
+            template.merge(new VelocityContext(new HashMap<>(model)), out);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the template " + template.getName() + " failed: " + e.getMessage(), e);
         }
-        return result.getMessage().getBody(String.class);
+        return out.toString();
     }
 
     /** The model with every string HTML-escaped, at any depth. */

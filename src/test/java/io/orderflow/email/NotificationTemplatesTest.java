@@ -4,10 +4,6 @@ import io.orderflow.config.Settings;
 import io.orderflow.config.SettingsException;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
-import org.apache.camel.CamelContext;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,24 +15,11 @@ import java.util.Properties;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The email templates rendered by Camel's velocity component: the jar's, a folder's, and broken ones refused. */
+/** The email templates, parsed once and rendered per notification: the jar's, a folder's, and broken ones refused. */
 class NotificationTemplatesTest {
 
     @TempDir
     Path dir;
-    private CamelContext camel;
-
-    @BeforeEach
-    void startCamel() {
-        camel = new DefaultCamelContext();
-        camel.start();
-    }
-
-    @AfterEach
-    void stopCamel() {
-        camel.stop();
-    }
-
     private Settings settings(String templatesDir) {
         return Settings.load(Map.of(), new Properties(), Map.of("orderflow.data-dir", dir.resolve("data").toString(),
                 "orderflow.mail.templates-dir", templatesDir));
@@ -48,7 +31,7 @@ class NotificationTemplatesTest {
 
     @Test
     void should_render_the_templates_packed_in_the_jar() throws Exception {
-        NotificationTemplates templates = new NotificationTemplates(camel.createProducerTemplate(), settings(""));
+        NotificationTemplates templates = new NotificationTemplates(settings(""));
 
         NotificationTemplates.Rendered confirmation = templates.render("confirmation", decision(Event.STOCK_RESERVED,
                 "{\"customer\":{\"name\":\"Ann\",\"email\":\"ann@example.com\"},\"lines\":[{\"sku\":\"BOOK\",\"quantity\":2}]}"));
@@ -65,7 +48,7 @@ class NotificationTemplatesTest {
 
     @Test
     void should_render_an_html_alternative_with_every_value_from_the_order_escaped() throws Exception {
-        NotificationTemplates templates = new NotificationTemplates(camel.createProducerTemplate(), settings(""));
+        NotificationTemplates templates = new NotificationTemplates(settings(""));
 
         NotificationTemplates.Rendered rendered = templates.render("confirmation", decision(Event.STOCK_RESERVED,
                 "{\"customer\":{\"name\":\"<script>alert(1)</script> & Co\",\"email\":\"x@example.com\"},"
@@ -82,7 +65,7 @@ class NotificationTemplatesTest {
         Files.writeString(dir.resolve("confirmation.vm"), "Subject: Order $orderId: on its way, $customer.nickname\n\n"
                 + "Dear $customer.name ($customer.nickname), $lines.size() line(s).\n");
 
-        NotificationTemplates templates = new NotificationTemplates(camel.createProducerTemplate(), settings(dir.toString()));
+        NotificationTemplates templates = new NotificationTemplates(settings(dir.toString()));
 
         NotificationTemplates.Rendered mine = templates.render("confirmation", decision(Event.STOCK_RESERVED,
                 "{\"customer\":{\"name\":\"Ann\",\"email\":\"ann@example.com\"},\"lines\":[{\"sku\":\"BOOK\",\"quantity\":2}]}"));
