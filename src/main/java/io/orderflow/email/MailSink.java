@@ -7,6 +7,7 @@ import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 
@@ -29,6 +30,8 @@ public final class MailSink {
     private final boolean file;
     private final String from;
     private final Session session = Session.getInstance(new Properties());
+    /** Resolved at the first send: looking an endpoint up by its URI costs more than writing a small file. */
+    private volatile Endpoint target;
 
     public MailSink(ProducerTemplate producer, Settings settings) {
         this.producer = producer;
@@ -63,16 +66,25 @@ public final class MailSink {
         if (file) {
             ByteArrayOutputStream eml = new ByteArrayOutputStream();
             message.writeTo(eml);
-            result = producer.send(endpoint, e -> {
+            result = producer.send(target(), e -> {
                 e.getIn().setHeader(Exchange.FILE_NAME, n.fileName());
                 e.getIn().setBody(eml.toByteArray());
             });
         } else {
-            result = producer.send(endpoint, e -> e.getIn().setBody(message));
+            result = producer.send(target(), e -> e.getIn().setBody(message));
         }
         if (result.getException() != null) {
             throw new MessagingException(result.getException().getMessage(), result.getException());
         }
+    }
+
+    private Endpoint target() {
+        Endpoint e = target;
+        if (e == null) {
+            e = producer.getCamelContext().getEndpoint(endpoint);
+            target = e;
+        }
+        return e;
     }
 
     MimeMessage compose(Notification n) throws MessagingException {
