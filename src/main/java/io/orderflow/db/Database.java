@@ -35,7 +35,11 @@ public final class Database implements AutoCloseable {
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.jdbc = new JdbcTemplate(dataSource);
-        this.jdbc.setQueryTimeout(statementTimeoutSeconds);
+        if (dialect == Dialect.H2) {
+            // PostgreSQL enforces the bound itself (statement_timeout, set on each connection); a JDBC query
+            // timeout would make pgjdbc schedule and cancel a timer task for every statement
+            this.jdbc.setQueryTimeout(statementTimeoutSeconds);
+        }
         DataSourceTransactionManager txManager = new DataSourceTransactionManager(dataSource);
         this.transactions = new Transactions(txManager);
     }
@@ -105,6 +109,8 @@ public final class Database implements AutoCloseable {
             config.addDataSourceProperty("connectTimeout", Math.max(1, settings.getLong("orderflow.db.connect-timeout-ms") / 1000));
             config.addDataSourceProperty("socketTimeout", settings.getLong("orderflow.db.statement-timeout-s") + 30);
             config.addDataSourceProperty("tcpKeepAlive", true);
+            // the server cancels a statement that runs longer (a lock wait included), at no cost per statement
+            config.addDataSourceProperty("options", "-c statement_timeout=" + settings.getLong("orderflow.db.statement-timeout-s") * 1000);
         }
         HikariDataSource ds = new HikariDataSource(config);
         Dialect dialect = url.startsWith("jdbc:postgresql:") ? Dialect.POSTGRESQL : Dialect.H2;
