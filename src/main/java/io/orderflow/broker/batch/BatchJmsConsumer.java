@@ -142,7 +142,10 @@ final class BatchJmsConsumer extends DefaultConsumer {
         }
         batch.add(first);
         while (batch.size() < endpoint.getMaxBatch()) {
-            Message next = consumer.receiveNoWait();
+            // what the broker has already pushed into this consumer's buffer, waiting at most 1 ms:
+            // receiveNoWait() would ask the broker in a round trip whenever the buffer is empty, which
+            // at a trickle is after every message
+            Message next = consumer.receive(1);
             if (next == null) {
                 break;
             }
