@@ -49,6 +49,7 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
 
     static final long GRACE_MS = 10_000;
     static final int MARK_EVERY = 1_000;
+    static final long MARK_GATHER_MS = 500;
     private static final int QUEUE = 20_000;
 
     private final Outbox outbox;
@@ -162,10 +163,12 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
                         continue;
                     }
                     ids.add(first);
-                    // gather what a short while brings, so that a steady trickle is marked in batches too
-                    long until = System.nanoTime() + 50_000_000L;
-                    while (ids.size() < MARK_EVERY && System.nanoTime() < until) {
-                        String next = toMark.poll(5, TimeUnit.MILLISECONDS);
+                    // gather what a while brings, so that a trickle is marked in batches too: a row
+                    // waits at most MARK_GATHER_MS, far inside the scan's grace, and nothing waits on it
+                    long until = System.nanoTime() + MARK_GATHER_MS * 1_000_000L;
+                    long left;
+                    while (ids.size() < MARK_EVERY && (left = until - System.nanoTime()) > 0) {
+                        String next = toMark.poll(left, TimeUnit.NANOSECONDS);
                         if (next != null) {
                             ids.add(next);
                             toMark.drainTo(ids, MARK_EVERY - ids.size());
