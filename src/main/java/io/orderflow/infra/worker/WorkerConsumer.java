@@ -22,6 +22,8 @@ final class WorkerConsumer extends DefaultConsumer {
     private final WorkerEndpoint endpoint;
     private final AtomicReferenceArray<Thread> threads;
     private final AtomicBoolean[] woken;
+    /** Set while a thread waits for its next round (read by wake, which prefers such a thread). */
+    private final AtomicBoolean[] waiting;
     private ExecutorService executor;
     private volatile boolean running;
 
@@ -30,13 +32,26 @@ final class WorkerConsumer extends DefaultConsumer {
         this.endpoint = endpoint;
         this.threads = new AtomicReferenceArray<>(endpoint.getThreads());
         this.woken = new AtomicBoolean[endpoint.getThreads()];
+        this.waiting = new AtomicBoolean[endpoint.getThreads()];
         for (int i = 0; i < woken.length; i++) {
             woken[i] = new AtomicBoolean();
+            waiting[i] = new AtomicBoolean();
         }
     }
 
-    /** Wakes every thread of the worker: a waiting one at once, a busy one after its round. */
+    /**
+     * Wakes one waiting thread of the worker, or, if every thread is busy, each of them after its
+     * round. One is enough for what woke it, and waking them all would send the others to find
+     * nothing (a database round trip each, for every order that arrives alone).
+     */
     void wake() {
+        for (int i = 0; i < woken.length; i++) {
+            if (waiting[i].get()) {
+                woken[i].set(true);
+                LockSupport.unpark(threads.get(i));
+                return;
+            }
+        }
         for (int i = 0; i < woken.length; i++) {
             woken[i].set(true);
             Thread t = threads.get(i);
@@ -115,12 +130,18 @@ final class WorkerConsumer extends DefaultConsumer {
 
     private void await(int index, long ms) {
         long until = System.nanoTime() + ms * 1_000_000L;
-        while (running && !woken[index].getAndSet(false)) {
-            long left = until - System.nanoTime();
-            if (left <= 0) {
-                return;
+        // waiting is set before woken is read: a wake that finds no thread waiting sets woken instead
+        waiting[index].set(true);
+        try {
+            while (running && !woken[index].getAndSet(false)) {
+                long left = until - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                LockSupport.parkNanos(this, left);
             }
-            LockSupport.parkNanos(this, left);
+        } finally {
+            waiting[index].set(false);
         }
     }
 
