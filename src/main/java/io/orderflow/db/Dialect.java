@@ -43,11 +43,13 @@ public enum Dialect {
     }
 
     /**
-     * Pending rows of an outbox table, oldest first, with when they were created; on PostgreSQL
-     * locked for this relay, and rows another process's relay holds are skipped, not waited for.
-     * Selection is by state (not yet published), never by a remembered last id: ids are allocated
-     * before commit and can become visible out of order.
+     * Whether a row that SELECT ... FOR UPDATE locked is known to still match the query's condition:
+     * PostgreSQL checks it again on the row's newest version once it holds the lock; H2 does not.
      */
+    public boolean rechecksLockedRows() {
+        return this == POSTGRESQL;
+    }
+
     /**
      * Deletes at most n rows of the table that match the condition (its one parameter comes
      * first, n second). On PostgreSQL rows another instance is deleting are skipped; H2 deletes in
@@ -59,6 +61,12 @@ public enum Dialect {
                         + " LIMIT ? FOR UPDATE SKIP LOCKED)";
     }
 
+    /**
+     * Pending rows of an outbox table, oldest first, with when they were created; on PostgreSQL
+     * locked for this relay, and rows another process's relay holds are skipped, not waited for.
+     * Selection is by state (not yet published), never by a remembered last id: ids are allocated
+     * before commit and can become visible out of order.
+     */
     public String pendingOutboxRows(String table) {
         return String.format(pendingOutboxRows, table);
     }

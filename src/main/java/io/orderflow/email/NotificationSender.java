@@ -95,10 +95,11 @@ public final class NotificationSender implements Wakeable {
     private boolean sendBatch() {
         Timestamp now = Timestamp.from(Instant.now());
         List<Due> due = new ArrayList<>(batchSize);
-        for (Due d : jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
+        List<Due> found = jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
                 new Notification(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
                         rs.getString(9), rs.getString(8)),
-                rs.getInt(7)), now, 2 * batchSize)) {
+                rs.getInt(7)), now, 2 * batchSize);
+        for (Due d : found) {
             // the sender threads of this process divide the rows among themselves: a claim lasts until the transaction ends
             if (due.size() < batchSize && claims.add(d.notification().orderId())) {
                 due.add(d);
@@ -110,13 +111,18 @@ public final class NotificationSender implements Wakeable {
         }
         // read the rows again, now that this sender holds them: another sender may have sent one
         // and released it since the query's read (on H2 also under FOR UPDATE, which does not
-        // re-check); leave those whose status or attempt count changed
+        // re-check); leave those whose status or attempt count changed. PostgreSQL's FOR UPDATE
+        // re-checked them on their newest version already.
         Map<String, Integer> pending = new HashMap<>();
-        jdbc.query("SELECT order_id, attempts FROM email_notification WHERE status = 'PENDING' AND order_id IN ("
-                        + String.join(", ", Collections.nCopies(due.size(), "?")) + ")",
-                rs -> {
-                    pending.put(rs.getString(1), rs.getInt(2));
-                }, due.stream().map(d -> d.notification().orderId()).toArray());
+        if (dialect.rechecksLockedRows()) {
+            due.forEach(d -> pending.put(d.notification().orderId(), d.attempts()));
+        } else {
+            jdbc.query("SELECT order_id, attempts FROM email_notification WHERE status = 'PENDING' AND order_id IN ("
+                            + String.join(", ", Collections.nCopies(due.size(), "?")) + ")",
+                    rs -> {
+                        pending.put(rs.getString(1), rs.getInt(2));
+                    }, due.stream().map(d -> d.notification().orderId()).toArray());
+        }
         List<Notification> sentNow = new ArrayList<>();
         List<Notification> refusedNow = new ArrayList<>();
         List<String> refusals = new ArrayList<>();
@@ -174,7 +180,8 @@ public final class NotificationSender implements Wakeable {
         if (!refusedNow.isEmpty()) {
             giveUp(refusedNow, refusals);
         }
-        return true;
+        // more only if the query was cut at its limit: a notification recorded since wakes a sender anyway
+        return found.size() >= 2 * batchSize || due.size() >= batchSize;
     }
 
     /**
