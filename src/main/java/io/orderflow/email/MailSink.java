@@ -3,6 +3,7 @@ package io.orderflow.email;
 import io.orderflow.config.Settings;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
+import jakarta.mail.util.StreamProvider;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
@@ -24,6 +25,16 @@ import java.util.Properties;
  * it), in smtp mode a real SMTP server with connect and read timeouts.
  */
 public final class MailSink {
+
+    static {
+        // Jakarta Mail 2.1 looks its stream provider up with a ServiceLoader for every body part,
+        // multipart and encoded write (jakartaee/mail-api#699, #861): a scan of the jar's service
+        // files several times per mail, which took more CPU than the rest of an order's flow and
+        // kept the JIT compiling. Named here, it is a class lookup the class loader caches.
+        if (System.getProperty(StreamProvider.class.getName()) == null) {
+            System.setProperty(StreamProvider.class.getName(), "org.eclipse.angus.mail.util.MailStreamProvider");
+        }
+    }
 
     private final ProducerTemplate producer;
     private final String endpoint;
