@@ -59,6 +59,17 @@ public final class NotificationSender implements Wakeable {
 
     private final Set<String> claims = ConcurrentHashMap.newKeySet();
     private volatile Runnable wake = () -> { };
+    /**
+     * With nothing due, a sender's round looks in the database again only when woken (a
+     * notification recorded or retried here), when a retry it scheduled comes due, or after
+     * {@link #IDLE_LOOK_MS} (work recorded by another process); the route still wakes at its poll
+     * interval, and returns at once. At idle, two senders' looks every second were a large part of
+     * the database's work.
+     */
+    static final long IDLE_LOOK_MS = 10_000;
+    private volatile boolean woken = true;
+    private volatile long lookAgainAt;
+    private final java.util.concurrent.atomic.AtomicLong retryAt = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
 
     public NotificationSender(JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox,
                               MailSink sink, long initialDelayMs, long maxDelayMs, int batchSize, MeterRegistry meters) {
@@ -84,12 +95,30 @@ public final class NotificationSender implements Wakeable {
 
     /** A notification was recorded: a waiting sender thread goes at once. */
     public void wake() {
+        woken = true;
         wake.run();
     }
 
     /** Sends up to one batch of due notifications in one transaction; true if there may be more. */
     public boolean sendDue() {
-        return transactions.inTransaction(this::sendBatch);
+        long now = System.currentTimeMillis();
+        if (!woken && now < lookAgainAt && now < retryAt.get()) {
+            return false;
+        }
+        woken = false;
+        if (now >= retryAt.get()) {
+            retryAt.set(Long.MAX_VALUE);
+        }
+        boolean more;
+        try {
+            more = transactions.inTransaction(this::sendBatch);
+        } catch (RuntimeException e) {
+            // the round is retried (an outage, in place): it must look in the database again
+            woken = true;
+            throw e;
+        }
+        lookAgainAt = more ? 0 : now + IDLE_LOOK_MS;
+        return more;
     }
 
     private boolean sendBatch() {
@@ -148,6 +177,7 @@ public final class NotificationSender implements Wakeable {
                     continue;
                 }
                 long delay = Math.min(maxDelayMs, initialDelayMs * (1L << Math.min(20, d.attempts())));
+                retryAt.accumulateAndGet(System.currentTimeMillis() + delay, Math::min);
                 String reason = describe(e);
                 jdbc.update("UPDATE email_notification SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE order_id = ?",
                         Timestamp.from(Instant.now().plusMillis(delay)), truncate(reason, 2000), n.orderId());

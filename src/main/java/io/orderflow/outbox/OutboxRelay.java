@@ -50,6 +50,12 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
     static final long GRACE_MS = 10_000;
     static final int MARK_EVERY = 1_000;
     static final long MARK_GATHER_MS = 500;
+    /**
+     * After a scan that found nothing, the next looks this much later (the route still wakes at its
+     * poll interval, and returns at once): at idle, three relays' scans were most of the database's
+     * work. Anything the hand-over path leaves to the scan brings the scan back to every interval.
+     */
+    static final long IDLE_SCAN_MS = 5_000;
     private static final int QUEUE = 20_000;
 
     private final Outbox outbox;
@@ -66,6 +72,7 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
     private Thread marker;
     private volatile boolean marking;
     private final long startedAt = System.currentTimeMillis();
+    private volatile long nextScanAt;
 
     /** An event handed over after its commit, with when (wall clock, and nanoTime for its lag). */
     private record Handed(OutboxRow row, long at, long atNanos) {
@@ -105,6 +112,7 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
             if (!handed.offer(new Handed(row, now, nanos))) {
                 // the scan publishes it instead
                 overflow.increment();
+                nextScanAt = 0;
             }
         }
         wake.run();
@@ -124,6 +132,8 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
             if (h.at() > tooOld) {
                 batch.add(h.row());
                 taken.add(h);
+            } else {
+                nextScanAt = 0;
             }
         }
         if (batch.isEmpty()) {
@@ -134,6 +144,7 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
         } catch (JMSException | RuntimeException e) {
             // these rows stay pending in the database: the scan publishes them once the broker is back
             handed.clear();
+            nextScanAt = 0;
             handedPublisher.close();
             throw new BrokerUnavailableException(e);
         }
@@ -158,7 +169,7 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
         while (marking || !toMark.isEmpty() || !ids.isEmpty()) {
             try {
                 if (ids.isEmpty()) {
-                    String first = toMark.poll(200, TimeUnit.MILLISECONDS);
+                    String first = toMark.poll(1, TimeUnit.SECONDS);
                     if (first == null) {
                         continue;
                     }
@@ -209,7 +220,12 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
      */
     public boolean scanPending() {
         long now = System.currentTimeMillis();
-        return scan(Math.max(now - GRACE_MS, startedAt)) == batchSize;
+        if (now < nextScanAt) {
+            return false;
+        }
+        int n = scan(Math.max(now - GRACE_MS, startedAt));
+        nextScanAt = n == 0 ? now + IDLE_SCAN_MS : 0;
+        return n == batchSize;
     }
 
     /** Publishes up to one batch of every pending row, whatever its age; returns how many (tests). */
