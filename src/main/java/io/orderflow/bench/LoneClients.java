@@ -55,6 +55,8 @@ final class LoneClients {
     private String brokerUrl;
     private java.sql.Connection db;
     private boolean breakdownShown;
+    /** Runs so far: each run's orders get ids of their own, so a rate can be measured twice in one run. */
+    private int runs;
 
     private LoneClients(Plan plan, Path dir, Map<String, String> settings) {
         this.plan = plan;
@@ -184,12 +186,13 @@ final class LoneClients {
         boolean max = rateText.equals("max");
         int rate = max ? 0 : Integer.parseInt(rateText);
         int count = max ? plan.maxOrders() : rate * plan.seconds();
-        String prefix = "T" + clients + "C" + rateText.toUpperCase() + "-";
+        String prefix = "T" + (++runs) + "-" + clients + "C" + rateText.toUpperCase() + "-";
         awaitSettled();
         boolean first = !max && !breakdownShown;
         if (first && !plan.jfr().isEmpty()) {
             jcmd("JFR.start", "name=bench", "settings=profile", "filename=" + Path.of(plan.jfr()).toAbsolutePath());
         }
+        boolean statements = first && statementsReset();
         ThreadCpu threads = ThreadCpu.sample(jar.pid());
         long jvm0 = jvmCpu();
         long db0 = dbCpu();
@@ -203,6 +206,7 @@ final class LoneClients {
         if (first && !plan.jfr().isEmpty()) {
             jcmd("JFR.stop", "name=bench");
         }
+        List<Map<String, Object>> perOrder = statements ? statementsPerOrder(count) : List.of();
 
         Map<String, Long> sentAt = sentAt(prefix);
         double[] millis = new double[count];
@@ -228,6 +232,9 @@ final class LoneClients {
         }
         cpu(run, jvm, database, count, seconds);
         run.put("jvmCpuMsPerOrderByThread", byThread);
+        if (statements) {
+            run.put("statementsPerOrder", perOrder);
+        }
         Benchmark.say("      %d client%s, %s: %s; CPU per order %s", clients, clients == 1 ? "" : "s",
                 max ? String.format("%,d orders as fast as %s", count, clients == 1 ? "it goes" : "they go")
                         : String.format("%d orders/s for %d s", rate, plan.seconds()), what, cpuText(run));
@@ -236,6 +243,12 @@ final class LoneClients {
             Benchmark.say("        JVM threads, ms of CPU per order: %s", top(byThread, 12));
             if (!plan.jfr().isEmpty()) {
                 Benchmark.say("        profile of this run (JFR): %s", Path.of(plan.jfr()).toAbsolutePath());
+            }
+            if (statements) {
+                double calls = perOrder.stream().mapToDouble(m -> (Double) m.get("calls")).sum();
+                Benchmark.say("        database statements per order (pg_stat_statements): %.1f, transactions %.1f; the most called:", calls,
+                        perOrder.stream().filter(m -> "COMMIT".equals(m.get("statement"))).mapToDouble(m -> (Double) m.get("calls")).sum());
+                perOrder.stream().limit(12).forEach(m -> Benchmark.say("          %5.2f  %s", m.get("calls"), m.get("statement")));
             }
         }
         return run;
@@ -282,6 +295,35 @@ final class LoneClients {
             throw failures.get(0);
         }
         return intended;
+    }
+
+    /** Clears pg_stat_statements' counts, if the server has the extension loaded; false if not. */
+    private boolean statementsReset() {
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            s.execute("SELECT pg_stat_statements_reset()");
+            return true;
+        } catch (SQLException e) {
+            Benchmark.say("        (no statement counts: pg_stat_statements is not loaded by this server)");
+            return false;
+        }
+    }
+
+    /** Each statement the flow ran on its database since the reset, with calls per order, most called first. */
+    private List<Map<String, Object>> statementsPerOrder(int orders) throws SQLException {
+        List<Map<String, Object>> out = new ArrayList<>();
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SELECT query, calls, total_exec_time FROM pg_stat_statements "
+                + "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE '%pg_stat_statements%' "
+                + "AND query NOT LIKE 'SELECT COUNT(*) FROM orders WHERE notified_at IS NULL' ORDER BY calls DESC")) {
+            while (rs.next()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("statement", rs.getString(1).replaceAll("\\s+", " ").trim());
+                m.put("calls", Math.round(rs.getLong(2) * 100.0 / orders) / 100.0);
+                m.put("msPerOrder", Math.round(rs.getDouble(3) * 1000.0 / orders) / 1000.0);
+                out.add(m);
+            }
+        }
+        return out;
     }
 
     private void jcmd(String... command) throws Exception {
