@@ -43,7 +43,7 @@ public final class Benchmark {
             Map.entry("rate-seconds", "10"), Map.entry("relay-events", "20000"), Map.entry("concurrency", "4"),
             Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("console-orders", "0"),
             Map.entry("tcp-rates", "50,100,200,max"), Map.entry("tcp-clients", "1,4"), Map.entry("tcp-seconds", "10"),
-            Map.entry("tcp-orders", "5000"), Map.entry("tcp-idle-seconds", "10"), Map.entry("tcp-jvm", ""), Map.entry("tcp-settings", ""), Map.entry("tcp-jfr", ""),
+            Map.entry("tcp-orders", "5000"), Map.entry("tcp-idle-seconds", "10"), Map.entry("tcp-warmup-seconds", "60"), Map.entry("tcp-jvm", ""), Map.entry("tcp-settings", ""), Map.entry("tcp-jfr", ""), Map.entry("tcp-jar", ""),
             Map.entry("only", ""), Map.entry("out", "")));
     /** Orders spread over this many SKUs (--skus): 1 puts every reservation on one hot row. */
     private static int skus = 1;
@@ -58,7 +58,7 @@ public final class Benchmark {
                 throw new IllegalArgumentException("unknown option " + a + "; options: --db=embedded|h2|postgres --pg-url= --pg-user= "
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
                         + "--skus=N --tcp-rates=50,100,200,max (empty skips the TCP clients' phase) --tcp-clients=1,4 --tcp-seconds=N --tcp-orders=N "
-                        + "--tcp-idle-seconds=N --tcp-jvm='JVM options' --tcp-settings='key=value;key=value' --tcp-jfr=file.jfr (a profile of the first paced run) --only=tcp "
+                        + "--tcp-idle-seconds=N --tcp-warmup-seconds=N --tcp-jvm='JVM options' --tcp-settings='key=value;key=value' --tcp-jfr=file.jfr (a profile of the first paced run) --tcp-jar=other.jar (measure another build) --only=tcp "
                         + "--retention-rows=N (the retention benchmark instead) --console-orders=N (the console's pages instead) --out=file.json");
             }
             options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
@@ -205,9 +205,9 @@ public final class Benchmark {
                 extra.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
             }
         }
-        LoneClients.Plan plan = new LoneClients.Plan(rates, clients, opt("tcp-seconds"), opt("tcp-orders"), opt("warmup"),
+        LoneClients.Plan plan = new LoneClients.Plan(rates, clients, opt("tcp-seconds"), opt("tcp-orders"), opt("warmup"), opt("tcp-warmup-seconds"),
                 opt("tcp-idle-seconds"), options.get("tcp-jvm").isBlank() ? List.of() : List.of(options.get("tcp-jvm").trim().split("\\s+")),
-                extra, options.get("tcp-jfr"));
+                extra, options.get("tcp-jfr"), options.get("tcp-jar"));
         int phase = options.get("only").equals("tcp") ? 1 : 5;
         say("[%d/%d] clients over TCP, one persistent message per order, no transaction, to the jar run as a process of its own: "
                 + "%s orders/s from %s clients", phase, options.get("only").equals("tcp") ? 1 : phases(), options.get("tcp-rates"),

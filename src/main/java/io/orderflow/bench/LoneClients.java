@@ -40,8 +40,8 @@ import java.util.stream.Stream;
 final class LoneClients {
 
     /** What the phase is told: the rates ("max" = as fast as the clients go), client counts and sizes. */
-    record Plan(List<String> rates, List<Integer> clients, int seconds, int maxOrders, int warmup, int idleSeconds,
-                List<String> jvmArgs, Map<String, String> extraSettings, String jfr) {
+    record Plan(List<String> rates, List<Integer> clients, int seconds, int maxOrders, int warmup, int warmupSeconds, int idleSeconds,
+                List<String> jvmArgs, Map<String, String> extraSettings, String jfr, String jar) {
     }
 
     private final Plan plan;
@@ -103,7 +103,9 @@ final class LoneClients {
         cmd.addAll(plan.jvmArgs());
         all.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-jar");
-        cmd.add(Path.of(Benchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        // another build's jar (--tcp-jar) is measured by this one's clients, for a baseline in the same run
+        cmd.add(plan.jar().isEmpty() ? Path.of(Benchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString()
+                : Path.of(plan.jar()).toAbsolutePath().toString());
         Path log = dir.resolveSibling(dir.getFileName() + ".log");
         jar = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
@@ -143,12 +145,12 @@ final class LoneClients {
         if (plan.warmup() > 0) {
             Benchmark.say("      warming up the jar: %,d orders (not measured)", plan.warmup());
             bulk("TWARM-", plan.warmup());
-            // one order at a time takes other paths than a batch of a hundred (and the JIT compiles them anew)
-            Benchmark.say("      and 20 s of orders at 100 a second from one client (not measured)");
-            send("TTRICKLE-", 1, 100, 2000);
-            awaitMails("TTRICKLE-", 2000);
+            // one order at a time takes other paths than a batch of a hundred, which the JIT compiles
+            // at a trickle's pace: a minute of them before measuring what a running service costs
+            Benchmark.say("      and %d s of orders at 100 a second from one client (not measured)", plan.warmupSeconds());
+            send("TTRICKLE-", 1, 100, plan.warmupSeconds() * 100);
+            awaitMails("TTRICKLE-", plan.warmupSeconds() * 100);
         }
-        out.put("idle", idle());
         List<Map<String, Object>> runs = new ArrayList<>();
         for (int clients : plan.clients()) {
             for (String rate : plan.rates()) {
@@ -156,6 +158,7 @@ final class LoneClients {
             }
         }
         out.put("runs", runs);
+        out.put("idle", idle());
         out.put("bulk", saturation());
         return out;
     }

@@ -31,7 +31,9 @@ class BenchmarkIT {
 
     @Test
     void should_measure_the_embedded_defaults_and_write_every_figure() throws Exception {
-        JsonNode r = bench("embedded.json", "--orders=" + ORDERS, "--warmup=50", "--rates=20", "--rate-seconds=2", "--relay-events=300");
+        JsonNode r = bench("embedded.json", "--orders=" + ORDERS, "--warmup=50", "--rates=20", "--rate-seconds=2", "--relay-events=300",
+                "--tcp-rates=20,max", "--tcp-clients=1,2", "--tcp-seconds=2", "--tcp-orders=100", "--tcp-warmup-seconds=1",
+                "--tcp-idle-seconds=1");
 
         assertThat(r.at("/database").asText()).contains("embedded PostgreSQL");
         assertThat(r.at("/endToEnd/dataDir/databaseMbPer10000Orders").asDouble()).isPositive();
@@ -53,6 +55,21 @@ class BenchmarkIT {
         assertThat(r.at("/relayAlone/lagAtHalfRateMs/p99").asDouble()).isPositive();
         assertThat(r.at("/ratio/endToEndOverCeiling").asDouble()).isPositive();
         assertThat(r.at("/peakHeapUsedMb").asInt()).isPositive().isLessThanOrEqualTo(256);
+
+        // clients over TCP: the jar as a process of its own, CPU per order of its JVM and of its embedded PostgreSQL
+        JsonNode tcp = r.get("tcpClients");
+        assertThat(tcp.get("runs")).hasSize(4);
+        JsonNode paced = tcp.get("runs").get(0);
+        assertThat(paced.get("rate").asInt()).isEqualTo(20);
+        assertThat(paced.at("/latencyMs/p50").asDouble()).isPositive().isLessThanOrEqualTo(paced.at("/latencyMs/p99").asDouble());
+        assertThat(paced.at("/cpuMsPerOrder/jvm").asDouble()).isPositive();
+        assertThat(paced.at("/cpuMsPerOrder/database").asDouble()).as("the postmaster and its children were found").isPositive();
+        assertThat(paced.get("jvmCpuMsPerOrderByThread").fieldNames()).toIterable().anyMatch(name -> name.contains("jms-batch[orders.in]"));
+        JsonNode max = tcp.get("runs").get(3);
+        assertThat(max.get("clients").asInt()).isEqualTo(2);
+        assertThat(max.get("ordersPerSecond").asDouble()).isPositive();
+        assertThat(tcp.at("/idle/percentOfACore").asDouble()).isNotNegative();
+        assertThat(tcp.at("/bulk/ordersPerSecond").asDouble()).isPositive();
     }
 
     @Test
@@ -60,7 +77,8 @@ class BenchmarkIT {
         try (TestPostgres postgres = TestPostgres.create()) {
             String server = postgres.url().substring(0, postgres.url().lastIndexOf('/') + 1);
             JsonNode r = bench("pg.json", "--db=postgres", "--pg-url=" + server, "--pg-user=" + postgres.user(),
-                    "--processes=2", "--orders=" + ORDERS, "--warmup=50", "--rates=20", "--rate-seconds=1", "--relay-events=300");
+                    "--processes=2", "--orders=" + ORDERS, "--warmup=50", "--rates=20", "--rate-seconds=1", "--relay-events=300",
+                    "--tcp-rates=");
 
             JsonNode two = r.get("twoProcesses");
             assertThat(two.get("ordersPerSecond").asDouble()).isPositive();
