@@ -180,6 +180,8 @@ public final class Settings {
         } else if (get("orderflow.broker.url").isEmpty()) {
             throw new SettingsException("orderflow.broker.embedded=false needs orderflow.broker.url "
                     + "(for example tcp://broker-host:61616)");
+        } else {
+            checkBrokerUrl(get("orderflow.broker.url"));
         }
         if (!isLoopback(get("orderflow.http.host"))) {
             // the API has no authentication of its own and shows customer data
@@ -275,6 +277,52 @@ public final class Settings {
         } catch (IllegalArgumentException e) {
             throw new SettingsException("orderflow.broker.listen must look like tcp://127.0.0.1:61616, not '"
                     + get("orderflow.broker.listen") + "'");
+        }
+    }
+
+    /**
+     * Refuses a broker URL that names no server it could reach, with one line. The Artemis client
+     * takes such a URL and reports "cannot connect" forever, as if the broker were down. Accepted:
+     * {@code tcp://host:port} (the port defaults to 61616) or a list of them for a broker pair,
+     * {@code (tcp://a:61616,tcp://b:61617)}, each with its options after '?', or vm:// and udp://.
+     */
+    static void checkBrokerUrl(String url) {
+        String servers;
+        String options;
+        if (url.startsWith("(")) {
+            int close = url.indexOf(')');
+            if (close < 0) {
+                throw new SettingsException("orderflow.broker.url " + url + ": the list of servers has no closing ')'");
+            }
+            servers = url.substring(1, close);
+            options = url.substring(close + 1);
+            if (!options.isEmpty() && !options.startsWith("?")) {
+                throw new SettingsException("orderflow.broker.url " + url + ": after the list of servers comes '?' and its options, not '"
+                        + options + "'");
+            }
+        } else {
+            servers = url;
+        }
+        if (servers.isBlank()) {
+            throw new SettingsException("orderflow.broker.url " + url + " names no server (for example tcp://broker-host:61616, "
+                    + "or (tcp://primary:61616,tcp://backup:61617)?ha=true&reconnectAttempts=-1 for a pair)");
+        }
+        for (String server : servers.split(",")) {
+            URI u;
+            try {
+                u = new URI(server.trim());
+            } catch (java.net.URISyntaxException e) {
+                throw new SettingsException("orderflow.broker.url " + url + ": '" + server.trim() + "' is not a URL (" + e.getReason() + ")");
+            }
+            String scheme = u.getScheme() == null ? "" : u.getScheme();
+            if (!List.of("tcp", "vm", "udp").contains(scheme)) {
+                throw new SettingsException("orderflow.broker.url " + url + ": '" + server.trim() + "' is not tcp://host:port "
+                        + "(nor vm:// or udp://)");
+            }
+            if (!scheme.equals("vm") && (u.getHost() == null || u.getHost().isEmpty())) {
+                throw new SettingsException("orderflow.broker.url " + url + ": '" + server.trim() + "' names no host "
+                        + "(for example tcp://broker-host:61616)");
+            }
         }
     }
 

@@ -331,6 +331,27 @@ class SettingsTest {
     }
 
     @Test
+    void should_accept_a_broker_pair_s_ha_url() {
+        String pair = "(tcp://primary:61616,tcp://backup:61617)?ha=true&reconnectAttempts=-1";
+        Settings settings = load(Map.of("orderflow.broker.embedded", "false", "orderflow.broker.url", pair));
+
+        assertThat(settings.brokerUrl()).isEqualTo(pair);
+    }
+
+    @Test
+    void should_refuse_a_broker_url_that_does_not_parse_or_names_no_server_in_one_line() {
+        assertThat(refusal(Map.of("orderflow.broker.embedded", "false", "orderflow.broker.url", "(tcp://a:61616,tcp://b:61617?ha=true")))
+                .contains("orderflow.broker.url").contains("no closing ')'").doesNotContain("\n");
+        assertThat(refusal(Map.of("orderflow.broker.embedded", "false", "orderflow.broker.url", "()?ha=true"))).contains("names no server");
+        assertThat(refusal(Map.of("orderflow.broker.embedded", "false", "orderflow.broker.url", "tcp://"))).contains("'tcp://' is not a URL");
+        assertThat(refusal(Map.of("orderflow.broker.embedded", "false", "orderflow.broker.url", "tcp://:61616"))).contains("names no host");
+        assertThat(refusal(Map.of("orderflow.broker.embedded", "false", "orderflow.broker.url", "(tcp://a:61616,b:61617)")))
+                .contains("'b:61617' is not tcp://host:port");
+        assertThat(refusal(Map.of("orderflow.broker.embedded", "false", "orderflow.broker.url", "(tcp://a:61616)ha=true")))
+                .contains("after the list of servers comes '?'");
+    }
+
+    @Test
     void should_refuse_a_broker_embedded_value_that_is_not_a_boolean_saying_so() {
         assertThat(refusal(Map.of("orderflow.broker.embedded", "yes")))
                 .contains("orderflow.broker.embedded")
