@@ -20,6 +20,8 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Collections;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -265,6 +267,35 @@ public final class Benchmark {
         int sku = 1 + Math.floorMod(id.hashCode(), skus);
         return "{\"orderId\":\"" + id + "\",\"customer\":{\"name\":\"Bench Mark\",\"email\":\"bench@example.com\"},"
                 + "\"lines\":[{\"sku\":\"BENCH-" + sku + "\",\"quantity\":1}]}";
+    }
+
+    /** One client of a phase's load: the k-th of several, each on a thread of its own. */
+    interface Client {
+        void run(int k) throws Exception;
+    }
+
+    /** Runs n clients at once, each on a thread of its own, waits for all, and throws the first failure. */
+    static void inParallel(int n, String name, Client client) throws Exception {
+        List<Thread> threads = new ArrayList<>();
+        List<Exception> failures = Collections.synchronizedList(new ArrayList<>());
+        for (int k = 0; k < n; k++) {
+            int index = k;
+            Thread t = new Thread(() -> {
+                try {
+                    client.run(index);
+                } catch (Exception e) {
+                    failures.add(e);
+                }
+            }, name + "-" + k);
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
+        }
     }
 
     interface Check {

@@ -16,11 +16,8 @@ import org.apache.camel.main.Main;
 import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
@@ -219,34 +216,19 @@ final class EndToEnd {
             throws Exception {
         long t0 = System.nanoTime();
         long epochMicros0 = Instant.now().toEpochMilli() * 1000;
-        List<Thread> senders = new ArrayList<>();
-        List<Exception> failures = Collections.synchronizedList(new ArrayList<>());
-        for (int k = 0; k < PACED_SENDERS; k++) {
-            int first = k;
-            Thread sender = new Thread(() -> {
-                try (Session session = connection.createSession(true, Session.SESSION_TRANSACTED)) {
-                    MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
-                    producer.setDeliveryMode(DeliveryMode.PERSISTENT);
-                    for (int i = first; i < intended.length; i += PACED_SENDERS) {
-                        long due = awaitIntendedTime(t0, i, rate);
-                        intended[i] = epochMicros0 + (due - t0) / 1000;
-                        producer.send(session.createTextMessage(order(prefix + i)));
-                        session.commit();
-                        sending[i] = (System.nanoTime() - due) / 1e6;
-                    }
-                } catch (Exception e) {
-                    failures.add(e);
+        Benchmark.inParallel(PACED_SENDERS, "bench-sender", first -> {
+            try (Session session = connection.createSession(true, Session.SESSION_TRANSACTED)) {
+                MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
+                producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+                for (int i = first; i < intended.length; i += PACED_SENDERS) {
+                    long due = awaitIntendedTime(t0, i, rate);
+                    intended[i] = epochMicros0 + (due - t0) / 1000;
+                    producer.send(session.createTextMessage(order(prefix + i)));
+                    session.commit();
+                    sending[i] = (System.nanoTime() - due) / 1e6;
                 }
-            }, "bench-sender-" + k);
-            senders.add(sender);
-            sender.start();
-        }
-        for (Thread sender : senders) {
-            sender.join();
-        }
-        if (!failures.isEmpty()) {
-            throw failures.get(0);
-        }
+            }
+        });
     }
 
     /**

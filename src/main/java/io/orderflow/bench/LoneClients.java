@@ -20,13 +20,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 /**
@@ -266,36 +264,21 @@ final class LoneClients {
      */
     private long[] send(String prefix, int clients, int rate, int count) throws Exception {
         long[] intended = new long[count];
-        List<Thread> senders = new ArrayList<>();
-        List<Exception> failures = Collections.synchronizedList(new ArrayList<>());
         long t0 = System.nanoTime();
         long epochMicros0 = Instant.now().toEpochMilli() * 1000;
         try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory(brokerUrl)) {
-            for (int k = 0; k < clients; k++) {
-                int first = k;
-                Thread sender = new Thread(() -> {
-                    try (Connection connection = cf.createConnection();
-                         Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
-                        MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
-                        producer.setDeliveryMode(DeliveryMode.PERSISTENT);
-                        for (int i = first; i < count; i += clients) {
-                            long due = rate == 0 ? t0 : awaitIntendedTime(t0, i, rate);
-                            intended[i] = epochMicros0 + (due - t0) / 1000;
-                            producer.send(session.createTextMessage(Benchmark.order(prefix + i)));
-                        }
-                    } catch (Exception e) {
-                        failures.add(e);
+            Benchmark.inParallel(clients, "bench-client", first -> {
+                try (Connection connection = cf.createConnection();
+                     Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
+                    MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
+                    producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+                    for (int i = first; i < count; i += clients) {
+                        long due = rate == 0 ? t0 : EndToEnd.awaitIntendedTime(t0, i, rate);
+                        intended[i] = epochMicros0 + (due - t0) / 1000;
+                        producer.send(session.createTextMessage(Benchmark.order(prefix + i)));
                     }
-                }, "bench-client-" + k);
-                senders.add(sender);
-                sender.start();
-            }
-            for (Thread sender : senders) {
-                sender.join();
-            }
-        }
-        if (!failures.isEmpty()) {
-            throw failures.get(0);
+                }
+            });
         }
         return intended;
     }
@@ -446,14 +429,6 @@ final class LoneClients {
         return sentAt;
     }
 
-    private static long awaitIntendedTime(long t0, int i, double rate) {
-        long due = t0 + (long) (i * 1e9 / rate);
-        long wait = due - System.nanoTime();
-        if (wait > 0) {
-            LockSupport.parkNanos(wait);
-        }
-        return due;
-    }
 
     private void stop() throws Exception {
         if (db != null) {
