@@ -39,6 +39,19 @@ public final class ConsumerMetrics {
                 .description("Event deliveries that were redeliveries").register(meters));
     }
 
+    /** Second copies of an event in the batch that applied it (delivered again after a broker failover): counted as duplicates. */
+    public void copiesInBatch(String service, List<Event> copies) {
+        if (copies.isEmpty()) {
+            return;
+        }
+        duplicates.computeIfAbsent(service, s -> Counter.builder("orderflow.events.duplicates").tag("service", s)
+                .description("Events received again and skipped").register(meters)).increment(copies.size());
+        for (Event event : copies) {
+            LOG.info("Ignoring a second copy of event {} ({} of order {}) in the batch that applied it: delivered again after "
+                    + "a broker failover", event.eventId(), event.type(), event.orderId());
+        }
+    }
+
     public void consumed(String service, List<Event> events, Set<String> skipped) {
         applied.computeIfAbsent(service, s -> Counter.builder("orderflow.events.applied").tag("service", s).register(meters))
                 .increment(events.size() - skipped.size());

@@ -9,6 +9,7 @@ import org.slf4j.MDC;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,14 +63,27 @@ public final class EventConsumer {
                     MDC.put("traceId", events.get(0).traceId());
                 }
             }
+            // A batch can hold one event twice: after a broker failover the backup delivers again
+            // what the consumer had already received. Only the first copy is applied; given both,
+            // a handler would see the second one's insert skipped and take the event for a
+            // duplicate, recorded as processed but never applied.
+            List<Event> distinct = new ArrayList<>(events.size());
+            List<Event> copies = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
             Map<String, Integer> retried = new HashMap<>();
             for (int i = 0; i < batch.size(); i++) {
+                Event event = events.get(i);
+                if (!seen.add(event.eventId())) {
+                    copies.add(event);
+                    continue;
+                }
+                distinct.add(event);
                 if (batch.get(i).deliveryCount() > 1) {
-                    retried.put(events.get(i).eventId(), batch.get(i).deliveryCount());
+                    retried.put(event.eventId(), batch.get(i).deliveryCount());
                 }
             }
             Set<String> duplicates = transactions.inTransaction(() -> {
-                Set<String> skipped = handler.apply(events);
+                Set<String> skipped = handler.apply(distinct);
                 retried.keySet().removeAll(skipped);
                 if (!retried.isEmpty()) {
                     handler.recordDeliveries(retried);
@@ -77,7 +91,8 @@ public final class EventConsumer {
                 return skipped;
             });
             FaultPoint.CONSUMER_AFTER_COMMIT.reach();
-            metrics.consumed(service, events, duplicates);
+            metrics.consumed(service, distinct, duplicates);
+            metrics.copiesInBatch(service, copies);
         } catch (RuntimeException e) {
             throw BatchFailedException.unlessSingle(batch.size(), e);
         } finally {

@@ -97,6 +97,23 @@ class OrderStatusTest {
                 notified.eventId())).isEqualTo(1);
     }
 
+    @Test
+    void should_apply_an_event_whose_batch_holds_it_twice_as_after_a_broker_failover() {
+        db.jdbc().update("INSERT INTO orders (order_id, customer_email, content, source, status, placed_at) "
+                + "VALUES ('O-2', 'b@example.com', '{}', 'test', 'PLACED', CURRENT_TIMESTAMP)");
+        Event reserved = Event.create(Event.STOCK_RESERVED, "O-2", EventJson.MAPPER.createObjectNode());
+        EventConsumer consumer = new EventConsumer("order", db.transactions(), new ConsumerMetrics(new SimpleMeterRegistry()),
+                new OrderStatus(db.jdbc()));
+
+        // the backup delivered it again while the first copy was still in the consumer's hands
+        consumer.consume(List.of(new Delivery(null, "ID:1", EventJson.write(reserved), 1),
+                new Delivery(null, "ID:2", EventJson.write(reserved), 1)));
+
+        assertThat(db.jdbc().queryForObject("SELECT status FROM orders WHERE order_id = 'O-2'", String.class)).isEqualTo("CONFIRMED");
+        assertThat(db.jdbc().queryForObject("SELECT duplicates FROM order_event WHERE event_id = ?", Integer.class,
+                reserved.eventId())).isZero();
+    }
+
     private static Event notified(String orderId) {
         ObjectNode data = EventJson.MAPPER.createObjectNode();
         data.put("kind", "confirmation");
