@@ -68,6 +68,12 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
     private final Timer lag;
     private final BlockingQueue<Handed> handed = new ArrayBlockingQueue<>(QUEUE);
     private final BlockingQueue<String> toMark = new LinkedBlockingQueue<>();
+    /**
+     * A handed-over batch whose broker transaction failed (rolled back by a failover, or its outcome
+     * unknown): published again first, with the same duplicate ids, so that a failover costs these
+     * events a reconnect, not the scan's grace. Only the relay route's thread touches it.
+     */
+    private List<Handed> retry = List.of();
     private volatile Runnable wake = () -> { };
     private Thread marker;
     private volatile boolean marking;
@@ -126,15 +132,13 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
         long tooOld = System.currentTimeMillis() - GRACE_MS / 2;
         List<OutboxRow> batch = new ArrayList<>(batchSize);
         List<Handed> taken = new ArrayList<>(batchSize);
+        for (Handed again : retry) {
+            take(again, tooOld, batch, taken);
+        }
+        retry = List.of();
         Handed h;
         while (batch.size() < batchSize && (h = handed.poll()) != null) {
-            // an event the scan may take by now is left to it
-            if (h.at() > tooOld) {
-                batch.add(h.row());
-                taken.add(h);
-            } else {
-                nextScanAt = 0;
-            }
+            take(h, tooOld, batch, taken);
         }
         if (batch.isEmpty()) {
             return false;
@@ -142,9 +146,10 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
         try {
             handedPublisher.publish(batch);
         } catch (JMSException | RuntimeException e) {
-            // these rows stay pending in the database: the scan publishes them once the broker is back
-            handed.clear();
-            nextScanAt = 0;
+            // the rows stay pending in the database. This batch goes first at the next try, resent
+            // whole: if the failed commit did happen, the broker refuses the resend as duplicates and
+            // the publisher takes that as published. What waits longer than the grace is the scan's.
+            retry = taken;
             handedPublisher.close();
             throw new BrokerUnavailableException(e);
         }
@@ -156,6 +161,16 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
         published.increment(batch.size());
         batch.forEach(r -> toMark.add(r.eventId()));
         return !handed.isEmpty();
+    }
+
+    /** Takes a handed-over event into the batch, unless the scan may take it by now. */
+    private void take(Handed h, long tooOld, List<OutboxRow> batch, List<Handed> taken) {
+        if (h.at() > tooOld) {
+            batch.add(h.row());
+            taken.add(h);
+        } else {
+            nextScanAt = 0;
+        }
     }
 
     /**

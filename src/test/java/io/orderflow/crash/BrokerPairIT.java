@@ -1,0 +1,124 @@
+package io.orderflow.crash;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import io.orderflow.config.Settings;
+import io.orderflow.db.Database;
+import io.orderflow.support.ArtemisPair;
+import io.orderflow.support.FailoverFlow;
+import io.orderflow.support.OrderflowProcess;
+import io.orderflow.support.TestPostgres;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two orderflow instances on a shared-store Artemis pair made from examples/ha, with one
+ * PostgreSQL and a real SMTP server, while a client sends orders over the pair's HA URL. The
+ * active broker is SIGKILLed at random points: the backup takes over; the primary is started
+ * again and takes the journal back (failback), a second failover for every client. Every order
+ * must be applied once and mailed once, nothing rejected or dead-lettered, the invariant check
+ * clean. The stall of each failover and failback is printed.
+ */
+class BrokerPairIT {
+
+    private static final int ORDERS = Integer.getInteger("orderflow.test.failover-orders", 10_000);
+    private static final int FAILOVERS = Math.max(1, Integer.getInteger("orderflow.test.failovers", 3));
+
+    /** Kept when the test fails: the brokers', databases' and instances' logs are in it. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path work;
+
+    @Test
+    void should_apply_and_mail_every_order_once_through_failovers_and_failbacks_of_a_shared_store_pair() throws Exception {
+        long seed = Long.getLong("orderflow.test.seed", System.nanoTime());
+        Random random = new Random(seed);
+        System.out.println("BrokerPairIT: seed " + seed + ", " + ORDERS + " orders, " + FAILOVERS + " failovers");
+        FailoverFlow flow = new FailoverFlow("HA-", ORDERS);
+        ServerSetup smtpSetup = new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
+        GreenMail smtp = new GreenMail(smtpSetup);
+        smtp.start();
+        try (TestPostgres pg = TestPostgres.create();
+             ArtemisPair pair = ArtemisPair.create(Files.createDirectories(work.resolve("brokers")));
+             OrderflowProcess first = new OrderflowProcess(Files.createDirectories(work.resolve("first")));
+             OrderflowProcess second = new OrderflowProcess(Files.createDirectories(work.resolve("second")));
+             Database db = open(pg)) {
+            pair.startBoth();
+            for (OrderflowProcess p : List.of(first, second)) {
+                p.with("orderflow.db.url", pg.url()).with("orderflow.db.user", pg.user())
+                        .with("orderflow.broker.embedded", "false").with("orderflow.broker.url", pair.url())
+                        .with("orderflow.broker.user", pair.user).with("orderflow.broker.password", pair.password)
+                        .with("orderflow.mail.mode", "smtp").with("orderflow.mail.smtp.host", "127.0.0.1")
+                        .with("orderflow.mail.smtp.port", String.valueOf(smtpSetup.getPort()))
+                        .start();
+            }
+            flow.stock(first);
+
+            // paced so that the flow is busy through every failover: about 12 s for a failover and its failback
+            double rate = Math.min(150, ORDERS / (FAILOVERS * 12.0 + 10));
+            CompletableFuture<Integer> sending = CompletableFuture.supplyAsync(() -> flow.send(pair.url(), pair.user, pair.password, rate));
+
+            List<Instant[]> failovers = new ArrayList<>();
+            for (int i = 1; i <= FAILOVERS; i++) {
+                // at a random point in the i-th part of the run
+                int at = (int) (ORDERS * (i - 1 + 0.2 + 0.6 * random.nextDouble()) / (FAILOVERS + 0.3));
+                await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> FailoverFlow.mailed(db) >= at || sending.isDone());
+                Instant killed = Instant.now();
+                pair.kill(ArtemisPair.PRIMARY);
+                pair.awaitLog(ArtemisPair.BACKUP, ArtemisPair.BACKUP_ACTIVE, i);
+                Instant tookOver = Instant.now();
+                pair.start(ArtemisPair.PRIMARY);
+                pair.awaitLog(ArtemisPair.PRIMARY, ArtemisPair.ACTIVE, 1);
+                Instant failedBack = Instant.now();
+                // the backup hands the journal back and waits again, in the same process
+                pair.awaitLog(ArtemisPair.BACKUP, ArtemisPair.WAITING_AS_BACKUP, i + 1);
+                failovers.add(new Instant[] {killed, failedBack});
+                System.out.printf("BrokerPairIT: failover %d: primary SIGKILLed at %d orders mailed; backup active after %.1f s;"
+                        + " primary active again %.1f s after the kill%n", i, FailoverFlow.mailed(db),
+                        Duration.between(killed, tookOver).toMillis() / 1000.0, Duration.between(killed, failedBack).toMillis() / 1000.0);
+            }
+
+            int resent = sending.get(10, TimeUnit.MINUTES);
+            flow.assertEveryOrderOnce(db, smtp, pair.url(), pair.user, pair.password, 0);
+            assertThat(first.isAlive() && second.isAlive()).as("both instances ran through").isTrue();
+
+            List<String> stalls = new ArrayList<>();
+            for (Instant[] f : failovers) {
+                stalls.add(String.format("failover %.2f s, failback %.2f s", FailoverFlow.stall(db, f[0]), FailoverFlow.stall(db, f[1])));
+            }
+            System.out.println("BrokerPairIT: every order applied and mailed once; " + resent + " client batches sent again; "
+                    + "stalls (last event published before, first after): " + String.join("; ", stalls));
+        } finally {
+            smtp.stop();
+        }
+    }
+
+    private Database open(TestPostgres pg) {
+        return Database.open(Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
+                "orderflow.db.user", pg.user(), "orderflow.data-dir", work.resolve("check").toString())));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}

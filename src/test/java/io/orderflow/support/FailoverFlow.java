@@ -1,0 +1,201 @@
+package io.orderflow.support;
+
+import com.icegreen.greenmail.util.GreenMail;
+import io.orderflow.broker.EmbeddedBroker;
+import io.orderflow.broker.EventTopology;
+import io.orderflow.check.InvariantCheck;
+import io.orderflow.db.Database;
+import jakarta.jms.Connection;
+import jakarta.jms.DeliveryMode;
+import jakarta.jms.JMSException;
+import jakarta.jms.MessageProducer;
+import jakarta.jms.QueueBrowser;
+import jakarta.jms.Session;
+import jakarta.jms.TextMessage;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import org.apache.activemq.artemis.api.core.ActiveMQDuplicateIdException;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The flow the failover tests run through their failures: a client sending orders over JMS at a
+ * steady rate, and the checks that every order was applied once, mailed once, and neither rejected
+ * nor dead-lettered.
+ */
+public final class FailoverFlow {
+
+    private static final int SKUS = 50;
+    /** SKU-SCARCE has this many; every 50th order also wants one. */
+    private static final int SCARCE = 100;
+
+    private final String prefix;
+    private final int orders;
+
+    public FailoverFlow(String prefix, int orders) {
+        this.prefix = prefix;
+        this.orders = orders;
+    }
+
+    public int orders() {
+        return orders;
+    }
+
+    /** Stock for every order, except SKU-SCARCE, which runs out. */
+    public void stock(OrderflowProcess process) throws Exception {
+        StringBuilder stock = new StringBuilder("sku,quantity\nSKU-SCARCE," + SCARCE + "\n");
+        for (int s = 0; s < SKUS; s++) {
+            stock.append("SKU-").append(s).append(",1000000\n");
+        }
+        OrderflowProcess.drop(process.dataDir().resolve("stock/inbox"), "stock.csv", stock.toString());
+        Path done = process.dataDir().resolve("stock/done/stock.csv");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(done));
+    }
+
+    String order(int n) {
+        String scarce = n % 50 == 0 ? ",{\"sku\":\"SKU-SCARCE\",\"quantity\":1}" : "";
+        return "{\"orderId\":\"" + prefix + n + "\",\"customer\":{\"email\":\"c" + n + "@example.com\"},\"lines\":[{\"sku\":\"SKU-"
+                + (n % SKUS) + "\",\"quantity\":1}" + scarce + "]}";
+    }
+
+    /**
+     * The client: one transacted batch of 10 orders at a time, at the given rate (orders a second),
+     * to orders.in. A commit a failover cut is sent again; a batch the broker already has (a commit
+     * whose outcome was unknown) is refused whole by its duplicate ids. Returns how many batches
+     * were sent again.
+     */
+    public int send(String url, String user, String password, double rate) {
+        int resent = 0;
+        try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory(url, user, password);
+             Connection c = cf.createConnection()) {
+            Session session = c.createSession(true, Session.SESSION_TRANSACTED);
+            MessageProducer producer = session.createProducer(session.createQueue(EventTopology.ORDERS_IN));
+            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+            long start = System.nanoTime();
+            for (int i = 0; i < orders; i += 10) {
+                // paced to an intended time, not synchronised on anything
+                LockSupport.parkNanos(start + (long) (i / rate * 1e9) - System.nanoTime());
+                for (int attempt = 0; ; attempt++) {
+                    try {
+                        for (int n = i; n < Math.min(orders, i + 10); n++) {
+                            TextMessage m = session.createTextMessage(order(n));
+                            m.setStringProperty("_AMQ_DUPL_ID", prefix + n);
+                            producer.send(m);
+                        }
+                        session.commit();
+                        break;
+                    } catch (JMSException e) {
+                        rollbackQuietly(session);
+                        if (isDuplicate(e)) {
+                            break;
+                        }
+                        resent++;
+                        if (attempt > 3000) {
+                            throw new IllegalStateException("the broker did not take batch " + i, e);
+                        }
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+                    }
+                }
+            }
+        } catch (JMSException e) {
+            throw new IllegalStateException(e);
+        }
+        return resent;
+    }
+
+    private static boolean isDuplicate(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof ActiveMQDuplicateIdException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void rollbackQuietly(Session session) {
+        try {
+            session.rollback();
+        } catch (JMSException ignored) {
+            // the session is failing over; the next send waits for it
+        }
+    }
+
+    /** Notifications sent, from the database: the failover tests' measure of progress. */
+    public static int mailed(Database db) {
+        return db.jdbc().queryForObject("SELECT COUNT(*) FROM email_notification WHERE status = 'SENT'", Integer.class);
+    }
+
+    /**
+     * The stall around an instant: seconds from the last event published before it to the first
+     * one published after it (published_at, set when a relay's broker commit has succeeded).
+     */
+    public static double stall(Database db, Instant at) {
+        Timestamp t = Timestamp.from(at);
+        String published = "SELECT published_at FROM order_outbox UNION ALL SELECT published_at FROM stock_outbox "
+                + "UNION ALL SELECT published_at FROM email_outbox";
+        Timestamp before = db.jdbc().queryForObject("SELECT MAX(published_at) FROM (" + published + ") p WHERE published_at <= ?",
+                Timestamp.class, t);
+        Timestamp after = db.jdbc().queryForObject("SELECT MIN(published_at) FROM (" + published + ") p WHERE published_at > ?",
+                Timestamp.class, t);
+        return before == null || after == null ? Double.NaN : (after.getTime() - before.getTime()) / 1000.0;
+    }
+
+    /**
+     * Waits for every order to be mailed and settled, then checks: the invariants clean, every order
+     * applied once (the scarce SKU never oversold), every email sent once by its Message-ID (up to
+     * duplicatesAllowed more, for a mail sent whose SENT mark a failover cut), and nothing rejected or
+     * dead-lettered on the broker. Returns the number of emails sent twice.
+     */
+    public int assertEveryOrderOnce(Database db, GreenMail smtp, String brokerUrl, String user, String password,
+                                    int duplicatesAllowed) throws JMSException, MessagingException {
+        await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(500)).until(() -> mailed(db) >= orders);
+        InvariantCheck check = new InvariantCheck(db.jdbc());
+        await().atMost(Duration.ofMinutes(2)).until(() -> check.run().settled());
+        InvariantCheck.Report report = check.run();
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.orders()).isEqualTo(orders);
+        int scarceOrders = (orders + 49) / 50;
+        assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE status = 'CONFIRMED'", Integer.class))
+                .isEqualTo(orders - Math.max(0, scarceOrders - SCARCE));
+        assertThat(db.jdbc().queryForObject("SELECT reserved FROM stock_item WHERE sku = 'SKU-SCARCE'", Integer.class))
+                .isEqualTo(Math.min(SCARCE, scarceOrders));
+        assertThat(db.jdbc().queryForObject("SELECT COUNT(*) FROM email_notification WHERE status <> 'SENT'", Integer.class))
+                .isZero();
+
+        MimeMessage[] mails = smtp.getReceivedMessages();
+        Set<String> ids = new HashSet<>();
+        for (MimeMessage m : mails) {
+            ids.add(m.getMessageID());
+        }
+        assertThat(ids).as("one email per order, by Message-ID").hasSize(orders);
+        int twice = mails.length - ids.size();
+        assertThat(twice).as("emails sent twice").isLessThanOrEqualTo(duplicatesAllowed);
+
+        try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory(brokerUrl, user, password);
+             Connection c = cf.createConnection()) {
+            c.start();
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            assertThat(depth(s, EmbeddedBroker.DEAD_LETTER)).as("dead letters").isZero();
+            assertThat(depth(s, EventTopology.ORDERS_REJECTED)).as("rejected orders").isZero();
+        }
+        return twice;
+    }
+
+    private static int depth(Session s, String queue) throws JMSException {
+        QueueBrowser browser = s.createBrowser(s.createQueue(queue));
+        return Collections.list(browser.getEnumeration()).size();
+    }
+}
