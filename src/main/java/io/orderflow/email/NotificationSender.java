@@ -39,7 +39,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * event tells the order service; an operator retries it with the dead-letter admin API.
  *
  * <p>Guarantee: every notification is sent at least once. If the process dies after the mail
- * server accepted it and before the commit, it is sent again, with the same Message-ID.
+ * server accepted it and before the commit, it is sent again, with the same Message-ID. If only
+ * the transaction fails (the database went away or failed over), the process remembers what it
+ * sent and the next round marks it without sending it again.
  */
 public final class NotificationSender implements Wakeable {
 
@@ -58,6 +60,15 @@ public final class NotificationSender implements Wakeable {
     private final Counter refused;
 
     private final Set<String> claims = ConcurrentHashMap.newKeySet();
+    /**
+     * Notifications the mail server accepted in a round whose transaction then failed (the
+     * database went away, or failed over to its standby): order id -> the attempt count they were
+     * sent at, and when. While this process lives, the next round marks them SENT without sending
+     * them again, so an outage or failover of the database sends no mail twice. A crash still can
+     * (the guarantee is at least once).
+     */
+    private final Map<String, SentUnmarked> sentUnmarked = new ConcurrentHashMap<>();
+    private static final long SENT_UNMARKED_KEPT_MS = 3_600_000;
     private volatile Runnable wake = () -> { };
     /**
      * With nothing due, a sender's round looks in the database again only when woken (a
@@ -110,18 +121,25 @@ public final class NotificationSender implements Wakeable {
             retryAt.set(Long.MAX_VALUE);
         }
         boolean more;
+        List<String> sentThisRound = new ArrayList<>();
         try {
-            more = transactions.inTransaction(this::sendBatch);
+            more = transactions.inTransaction(() -> sendBatch(sentThisRound));
         } catch (RuntimeException e) {
-            // the round is retried (an outage, in place): it must look in the database again
+            // the round is retried (an outage, in place): it must look in the database again. What
+            // it sent stays in sentUnmarked, to be marked, not sent, by the next round.
             woken = true;
             throw e;
+        }
+        sentThisRound.forEach(sentUnmarked::remove);
+        if (!sentUnmarked.isEmpty()) {
+            // rows marked by another process or by a commit whose outcome was unknown are never due again
+            sentUnmarked.values().removeIf(u -> u.at() < now - SENT_UNMARKED_KEPT_MS);
         }
         lookAgainAt = more ? 0 : now + IDLE_LOOK_MS;
         return more;
     }
 
-    private boolean sendBatch() {
+    private boolean sendBatch(List<String> sentThisRound) {
         Timestamp now = Timestamp.from(Instant.now());
         List<Due> due = new ArrayList<>(batchSize);
         List<Due> found = jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
@@ -160,12 +178,22 @@ public final class NotificationSender implements Wakeable {
             if (!Integer.valueOf(d.attempts()).equals(pending.get(n.orderId()))) {
                 continue;
             }
+            SentUnmarked before = sentUnmarked.get(n.orderId());
+            if (before != null && before.attempts() == d.attempts()) {
+                LOG.info("Notification {} for order {} was sent before the database failed; marking it sent, not sending it again",
+                        n.messageId(), n.orderId());
+                sentNow.add(n);
+                sentThisRound.add(n.orderId());
+                continue;
+            }
             MDC.put("orderId", n.orderId());
             if (n.traceId() != null) {
                 MDC.put("traceId", n.traceId());
             }
             try {
                 sink.send(n);
+                sentUnmarked.put(n.orderId(), new SentUnmarked(d.attempts(), System.currentTimeMillis()));
+                sentThisRound.add(n.orderId());
                 FaultPoint.MAIL_AFTER_SEND.reach();
                 sentNow.add(n);
                 LOG.debug("Sent {} notification {} for order {} to {}", n.kind(), n.messageId(), n.orderId(), n.recipient());
@@ -242,6 +270,9 @@ public final class NotificationSender implements Wakeable {
     }
 
     private record Due(Notification notification, int attempts) {
+    }
+
+    private record SentUnmarked(int attempts, long at) {
     }
 
     /** The failure and its root cause: "Exception reading response" alone does not say the server timed out. */
