@@ -46,6 +46,7 @@ public final class Benchmark {
             Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("console-orders", "0"),
             Map.entry("tcp-rates", "50,100,200,max"), Map.entry("tcp-clients", "1,4"), Map.entry("tcp-seconds", "10"),
             Map.entry("tcp-orders", "5000"), Map.entry("tcp-idle-seconds", "10"), Map.entry("tcp-warmup-seconds", "60"), Map.entry("tcp-jvm", ""), Map.entry("tcp-settings", ""), Map.entry("tcp-jfr", ""), Map.entry("tcp-jar", ""),
+            Map.entry("broker-url", ""), Map.entry("broker-user", ""), Map.entry("broker-password", ""),
             Map.entry("only", ""), Map.entry("out", "")));
     /** Orders spread over this many SKUs (--skus): 1 puts every reservation on one hot row. */
     private static int skus = 1;
@@ -61,6 +62,7 @@ public final class Benchmark {
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
                         + "--skus=N --tcp-rates=50,100,200,max (empty skips the TCP clients' phase) --tcp-clients=1,4 --tcp-seconds=N --tcp-orders=N "
                         + "--tcp-idle-seconds=N --tcp-warmup-seconds=N --tcp-jvm='JVM options' --tcp-settings='key=value;key=value' --tcp-jfr=file.jfr (a profile of the first paced run) --tcp-jar=other.jar (measure another build) --only=tcp "
+                        + "--only=broker --broker-url=URL --broker-user= --broker-password= (an external broker's ceiling beside the embedded one's) "
                         + "--retention-rows=N (the retention benchmark instead) --console-orders=N (the console's pages instead) --out=file.json");
             }
             options.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
@@ -101,6 +103,15 @@ public final class Benchmark {
         }
         if (opt("processes") != 1 && (opt("processes") != 2 || !db.equals("postgres"))) {
             throw new IllegalArgumentException("--processes=2 needs --db=postgres (a server both processes reach); only 1 or 2");
+        }
+        if (options.get("only").equals("broker")) {
+            heap.start();
+            long cpu = cpuNanos();
+            long wall = System.nanoTime();
+            BrokerCeiling.measure(options.get("broker-url"), options.get("broker-user"), options.get("broker-password"),
+                    opt("concurrency"), work, results);
+            finish("none", cpu, wall);
+            return;
         }
         skus = opt("skus");
         results.put("skus", skus);
