@@ -1,5 +1,6 @@
 package io.orderflow.outbox;
 
+import io.orderflow.broker.Failover;
 import org.apache.activemq.artemis.api.core.ActiveMQDuplicateIdException;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
@@ -25,6 +26,8 @@ final class EventPublisher implements AutoCloseable {
     static final String DUPLICATE_ID = "_AMQ_DUPL_ID";
 
     private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
+    /** Sends of one batch a run of failovers may cut before the relay counts it as an outage. */
+    private static final int FAILOVER_ATTEMPTS = 3;
 
     private final ConnectionFactory connectionFactory;
     private final String user;
@@ -41,37 +44,54 @@ final class EventPublisher implements AutoCloseable {
 
     void publish(List<OutboxRow> rows) throws JMSException {
         open();
-        for (OutboxRow row : rows) {
-            producer.send(message(row));
-        }
-        try {
-            session.commit();
-        } catch (JMSException e) {
-            session.rollback();
-            if (!isDuplicate(e)) {
-                throw e;
-            }
-            // Artemis rejects the whole transaction when one message is a duplicate, which happens
-            // when rows were sent before a crash but not marked published. Resend one per transaction:
-            // the duplicates are dropped one by one and the rest get through, so the relay never jams.
-            int dropped = 0;
+        for (int attempt = 1; ; attempt++) {
             for (OutboxRow row : rows) {
                 producer.send(message(row));
-                try {
-                    session.commit();
-                } catch (JMSException one) {
-                    session.rollback();
-                    if (!isDuplicate(one)) {
-                        throw one;
-                    }
-                    dropped++;
-                    LOG.debug("Event {} ({} of order {}) was already published; the broker dropped the duplicate",
-                            row.eventId(), row.eventType(), row.orderId());
-                }
             }
-            LOG.info("{} of a batch of {} events had been published before (sent again after a restart or a lost "
-                    + "acknowledgement); the broker dropped them and took the rest, one per transaction", dropped, rows.size());
+            try {
+                session.commit();
+                return;
+            } catch (JMSException e) {
+                session.rollback();
+                if (isDuplicate(e)) {
+                    publishOneByOne(rows);
+                    return;
+                }
+                if (!Failover.rolledBack(e) || attempt == FAILOVER_ATTEMPTS) {
+                    throw e;
+                }
+                // the session is on the backup now: send the batch again at once, with the same
+                // duplicate ids; if the cut commit did happen, the broker refuses them as duplicates
+                LOG.info("A batch of {} events was rolled back by a broker failover ({}); sending it again", rows.size(),
+                        e.getMessage());
+            }
         }
+    }
+
+    /**
+     * Artemis rejects the whole transaction when one message is a duplicate, which happens when
+     * rows were sent before a crash or a failover but not marked published. Resend one per
+     * transaction: the duplicates are dropped one by one and the rest get through, so the relay
+     * never jams.
+     */
+    private void publishOneByOne(List<OutboxRow> rows) throws JMSException {
+        int dropped = 0;
+        for (OutboxRow row : rows) {
+            producer.send(message(row));
+            try {
+                session.commit();
+            } catch (JMSException one) {
+                session.rollback();
+                if (!isDuplicate(one)) {
+                    throw one;
+                }
+                dropped++;
+                LOG.debug("Event {} ({} of order {}) was already published; the broker dropped the duplicate",
+                        row.eventId(), row.eventType(), row.orderId());
+            }
+        }
+        LOG.info("{} of a batch of {} events had been published before (sent again after a restart or a lost "
+                + "acknowledgement); the broker dropped them and took the rest, one per transaction", dropped, rows.size());
     }
 
     private static boolean isDuplicate(Throwable e) {

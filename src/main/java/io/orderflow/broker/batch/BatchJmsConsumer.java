@@ -1,5 +1,6 @@
 package io.orderflow.broker.batch;
 
+import io.orderflow.broker.Failover;
 import io.orderflow.infra.Failures;
 import jakarta.jms.Connection;
 import jakarta.jms.JMSException;
@@ -160,7 +161,7 @@ final class BatchJmsConsumer extends DefaultConsumer {
             batch.add(Delivery.of(m));
         }
         if (run(session, batch)) {
-            session.commit();
+            commit(session, batch.size());
             return;
         }
         if (!running) {
@@ -176,9 +177,28 @@ final class BatchJmsConsumer extends DefaultConsumer {
             }
         }
         if (allDone) {
-            session.commit();
+            commit(session, batch.size());
         } else {
             session.rollback();
+        }
+    }
+
+    /**
+     * Commits the session. A commit that a broker failover rolled back leaves the session on the
+     * backup, usable after a rollback: the broker delivers the batch again (what the route already
+     * applied comes back as duplicates) and this thread goes on receiving, with no reconnect and no
+     * backoff.
+     */
+    private void commit(Session session, int size) throws JMSException {
+        try {
+            session.commit();
+        } catch (JMSException e) {
+            if (!Failover.rolledBack(e)) {
+                throw e;
+            }
+            session.rollback();
+            LOG.info("A batch of {} from {} was rolled back by a broker failover ({}); the broker delivers it again",
+                    size, endpoint.getQueue(), Failures.reason(e));
         }
     }
 
