@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A shared-store Artemis pair from the Artemis distribution, made and run by the example users
+ * An Artemis primary/backup pair (a shared store, or replicated) from the Artemis distribution, made and run by the example users
  * deploy, {@code examples/ha/broker-pair.sh}, with {@code examples/ha/broker-*.xml}: what is tested
  * is what is shipped. Each broker is a process of its own, killed with SIGKILL.
  */
@@ -23,12 +23,13 @@ public final class ArtemisPair implements AutoCloseable {
     public static final String BACKUP = "backup";
     /** The distribution's log lines that say what a broker has become. */
     public static final String ACTIVE = "AMQ221007";
-    public static final String BACKUP_ACTIVE = "AMQ221010";
+    private static final String SHARED_STORE_BACKUP_ACTIVE = "AMQ221010";
     public static final String WAITING_AS_BACKUP = "AMQ221109";
 
     private static final Path SCRIPT = Path.of("examples/ha/broker-pair.sh").toAbsolutePath();
 
     private final Path dir;
+    private final String mode;
     private final int primaryPort;
     private final int backupPort;
     private final Map<String, Process> running = new HashMap<>();
@@ -36,8 +37,9 @@ public final class ArtemisPair implements AutoCloseable {
     public final String user = "orderflow";
     public final String password = "orderflow-secret";
 
-    private ArtemisPair(Path dir) throws IOException {
+    private ArtemisPair(Path dir, String mode) throws IOException {
         this.dir = dir;
+        this.mode = mode;
         this.primaryPort = freePort();
         this.backupPort = freePort();
     }
@@ -48,9 +50,14 @@ public final class ArtemisPair implements AutoCloseable {
         return home != null && Files.isRegularFile(Path.of(home, "bin", "artemis")) ? Path.of(home) : null;
     }
 
-    /** Creates both brokers in dir with the example script; starts neither. */
+    /** Creates both brokers of a shared-store pair in dir with the example script; starts neither. */
     public static ArtemisPair create(Path dir) throws IOException, InterruptedException {
-        ArtemisPair pair = new ArtemisPair(dir);
+        return create(dir, "shared-store");
+    }
+
+    /** The same for mode shared-store or replicated. */
+    public static ArtemisPair create(Path dir, String mode) throws IOException, InterruptedException {
+        ArtemisPair pair = new ArtemisPair(dir, mode);
         Path home = distribution();
         if (home == null) {
             throw new IllegalStateException("no Artemis distribution at " + System.getProperty("artemis.home")
@@ -74,8 +81,14 @@ public final class ArtemisPair implements AutoCloseable {
         pb.environment().put("BROKER_USER", user);
         pb.environment().put("BROKER_PASSWORD", password);
         pb.environment().put("BROKER_HEAP", "256m");
+        pb.environment().put("HA_MODE", mode);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         return pb;
+    }
+
+    /** The line a backup logs when it takes over: a replicated backup logs what a primary does. */
+    public String backupActive() {
+        return mode.equals("replicated") ? ACTIVE : SHARED_STORE_BACKUP_ACTIVE;
     }
 
     /** The URL orderflow and clients use: both brokers, failing over between them, forever. */
