@@ -2,6 +2,7 @@ package io.orderflow.broker;
 
 import jakarta.jms.JMSException;
 import jakarta.jms.TransactionRolledBackException;
+import org.apache.activemq.artemis.api.core.ActiveMQDuplicateIdException;
 import org.apache.activemq.artemis.api.core.ActiveMQTransactionOutcomeUnknownException;
 import org.apache.activemq.artemis.api.core.ActiveMQTransactionRolledBackException;
 
@@ -19,10 +20,24 @@ public final class Failover {
     }
 
     public static boolean rolledBack(Throwable failure) {
+        return causedBy(failure, TransactionRolledBackException.class, ActiveMQTransactionRolledBackException.class,
+                ActiveMQTransactionOutcomeUnknownException.class);
+    }
+
+    /**
+     * A commit the broker refused whole because a message in it carries a duplicate id it has
+     * seen: what was sent before a crash, or by a commit a failover cut after it was stored.
+     */
+    public static boolean refusedAsDuplicate(Throwable failure) {
+        return causedBy(failure, ActiveMQDuplicateIdException.class);
+    }
+
+    private static boolean causedBy(Throwable failure, Class<?>... types) {
         for (Throwable t = failure; t != null; t = next(t)) {
-            if (t instanceof TransactionRolledBackException || t instanceof ActiveMQTransactionRolledBackException
-                    || t instanceof ActiveMQTransactionOutcomeUnknownException) {
-                return true;
+            for (Class<?> type : types) {
+                if (type.isInstance(t)) {
+                    return true;
+                }
             }
         }
         return false;

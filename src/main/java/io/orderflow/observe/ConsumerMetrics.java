@@ -44,12 +44,16 @@ public final class ConsumerMetrics {
         if (copies.isEmpty()) {
             return;
         }
-        duplicates.computeIfAbsent(service, s -> Counter.builder("orderflow.events.duplicates").tag("service", s)
-                .description("Events received again and skipped").register(meters)).increment(copies.size());
+        duplicates(service).increment(copies.size());
         for (Event event : copies) {
             LOG.info("Ignoring a second copy of event {} ({} of order {}) in the batch that applied it: delivered again after "
                     + "a broker failover", event.eventId(), event.type(), event.orderId());
         }
+    }
+
+    private Counter duplicates(String service) {
+        return duplicates.computeIfAbsent(service, s -> Counter.builder("orderflow.events.duplicates").tag("service", s)
+                .description("Events received again and skipped").register(meters));
     }
 
     public void consumed(String service, List<Event> events, Set<String> skipped) {
@@ -58,8 +62,7 @@ public final class ConsumerMetrics {
         if (skipped.isEmpty()) {
             return;
         }
-        duplicates.computeIfAbsent(service, s -> Counter.builder("orderflow.events.duplicates").tag("service", s)
-                .description("Events received again and skipped").register(meters)).increment(skipped.size());
+        duplicates(service).increment(skipped.size());
         for (Event event : events) {
             if (skipped.contains(event.eventId())) {
                 LOG.info("Ignoring duplicate event {} ({} of order {}): {} service processed it before",

@@ -1,7 +1,6 @@
 package io.orderflow.outbox;
 
 import io.orderflow.broker.Failover;
-import org.apache.activemq.artemis.api.core.ActiveMQDuplicateIdException;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
@@ -53,7 +52,7 @@ final class EventPublisher implements AutoCloseable {
                 return;
             } catch (JMSException e) {
                 session.rollback();
-                if (isDuplicate(e)) {
+                if (Failover.refusedAsDuplicate(e)) {
                     publishOneByOne(rows);
                     return;
                 }
@@ -82,7 +81,7 @@ final class EventPublisher implements AutoCloseable {
                 session.commit();
             } catch (JMSException one) {
                 session.rollback();
-                if (!isDuplicate(one)) {
+                if (!Failover.refusedAsDuplicate(one)) {
                     throw one;
                 }
                 dropped++;
@@ -92,18 +91,6 @@ final class EventPublisher implements AutoCloseable {
         }
         LOG.info("{} of a batch of {} events had been published before (sent again after a restart or a lost "
                 + "acknowledgement); the broker dropped them and took the rest, one per transaction", dropped, rows.size());
-    }
-
-    private static boolean isDuplicate(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ActiveMQDuplicateIdException) {
-                return true;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return false;
     }
 
     private TextMessage message(OutboxRow row) throws JMSException {
