@@ -1,8 +1,6 @@
 package io.orderflow.crash;
 
 import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
-import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
 import io.orderflow.support.ArtemisPair;
 import io.orderflow.support.FailoverFlow;
@@ -12,16 +10,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -68,21 +62,17 @@ class BrokerPairIT {
         Random random = new Random(seed);
         System.out.println("BrokerPairIT (" + mode + "): seed " + seed + ", " + orders + " orders, " + failovers + " failovers");
         FailoverFlow flow = new FailoverFlow("HA-", orders);
-        ServerSetup smtpSetup = new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
-        GreenMail smtp = new GreenMail(smtpSetup);
-        smtp.start();
+        GreenMail smtp = FailoverFlow.smtp();
         try (TestPostgres pg = TestPostgres.create();
              ArtemisPair pair = ArtemisPair.create(Files.createDirectories(work.resolve("brokers")), mode);
              OrderflowProcess first = new OrderflowProcess(Files.createDirectories(work.resolve("first")));
              OrderflowProcess second = new OrderflowProcess(Files.createDirectories(work.resolve("second")));
-             Database db = open(pg)) {
+             Database db = FailoverFlow.database(pg.url(), pg.user(), work.resolve("check"))) {
             pair.startBoth();
             for (OrderflowProcess p : List.of(first, second)) {
-                p.with("orderflow.db.url", pg.url()).with("orderflow.db.user", pg.user())
+                FailoverFlow.mailingTo(p, smtp).with("orderflow.db.url", pg.url()).with("orderflow.db.user", pg.user())
                         .with("orderflow.broker.embedded", "false").with("orderflow.broker.url", pair.url())
                         .with("orderflow.broker.user", pair.user).with("orderflow.broker.password", pair.password)
-                        .with("orderflow.mail.mode", "smtp").with("orderflow.mail.smtp.host", "127.0.0.1")
-                        .with("orderflow.mail.smtp.port", String.valueOf(smtpSetup.getPort()))
                         .start();
             }
             flow.stock(first);
@@ -131,17 +121,6 @@ class BrokerPairIT {
                     + "stalls (last event published before, first after): " + String.join("; ", stalls));
         } finally {
             smtp.stop();
-        }
-    }
-
-    private Database open(TestPostgres pg) {
-        return Database.open(Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pg.url(),
-                "orderflow.db.user", pg.user(), "orderflow.data-dir", work.resolve("check").toString())));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

@@ -1,8 +1,6 @@
 package io.orderflow.crash;
 
 import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
-import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
 import io.orderflow.support.FailoverFlow;
 import io.orderflow.support.OrderflowProcess;
@@ -11,14 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -46,22 +40,18 @@ class DatabasePairIT {
         long seed = Long.getLong("orderflow.test.seed", System.nanoTime());
         Random random = new Random(seed);
         FailoverFlow flow = new FailoverFlow("DB-", ORDERS);
-        ServerSetup smtpSetup = new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
-        GreenMail smtp = new GreenMail(smtpSetup);
-        smtp.start();
+        GreenMail smtp = FailoverFlow.smtp();
         try (PostgresPair pair = PostgresPair.create(Files.createDirectories(work.resolve("databases")));
              OrderflowProcess orderflow = new OrderflowProcess(Files.createDirectories(work.resolve("orderflow")))) {
             pair.startBoth("orderflow");
-            orderflow.with("orderflow.db.url", pair.url("orderflow")).with("orderflow.db.user", "postgres")
-                    .with("orderflow.mail.mode", "smtp").with("orderflow.mail.smtp.host", "127.0.0.1")
-                    .with("orderflow.mail.smtp.port", String.valueOf(smtpSetup.getPort()))
-                    .start();
+            FailoverFlow.mailingTo(orderflow, smtp).with("orderflow.db.url", pair.url("orderflow"))
+                    .with("orderflow.db.user", "postgres").start();
             flow.stock(orderflow);
             String broker = "tcp://127.0.0.1:" + orderflow.brokerPort;
             double rate = Math.min(150, ORDERS / 40.0);
             CompletableFuture<Integer> sending = CompletableFuture.supplyAsync(() -> flow.send(broker, "", "", rate));
 
-            try (Database db = open(pair)) {
+            try (Database db = FailoverFlow.database(pair.url("orderflow"), "postgres", work.resolve("check"))) {
                 int at = (int) (ORDERS * (0.2 + 0.4 * random.nextDouble()));
                 await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(50))
                         .until(() -> FailoverFlow.mailed(db) >= at || sending.isDone());
@@ -81,17 +71,6 @@ class DatabasePairIT {
             }
         } finally {
             smtp.stop();
-        }
-    }
-
-    private Database open(PostgresPair pair) {
-        return Database.open(Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", pair.url("orderflow"),
-                "orderflow.db.user", "postgres", "orderflow.data-dir", work.resolve("check").toString())));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

@@ -1,23 +1,19 @@
 package io.orderflow.support;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * An Artemis primary/backup pair (a shared store, or replicated) from the Artemis distribution, made and run by the example users
- * deploy, {@code examples/ha/broker-pair.sh}, with {@code examples/ha/broker-*.xml}: what is tested
- * is what is shipped. Each broker is a process of its own, killed with SIGKILL.
+ * An Artemis primary/backup pair (a shared store, or replicated) from the Artemis distribution,
+ * made and run by {@code examples/ha/broker-pair.sh} with {@code examples/ha/broker-*.xml}.
  */
-public final class ArtemisPair implements AutoCloseable {
+public final class ArtemisPair extends ScriptedPair {
 
     public static final String PRIMARY = "primary";
     public static final String BACKUP = "backup";
@@ -26,22 +22,14 @@ public final class ArtemisPair implements AutoCloseable {
     private static final String SHARED_STORE_BACKUP_ACTIVE = "AMQ221010";
     public static final String WAITING_AS_BACKUP = "AMQ221109";
 
-    private static final Path SCRIPT = Path.of("examples/ha/broker-pair.sh").toAbsolutePath();
-
-    private final Path dir;
     private final String mode;
-    private final int primaryPort;
-    private final int backupPort;
-    private final Map<String, Process> running = new HashMap<>();
     private final Map<String, Integer> starts = new HashMap<>();
     public final String user = "orderflow";
     public final String password = "orderflow-secret";
 
     private ArtemisPair(Path dir, String mode) throws IOException {
-        this.dir = dir;
+        super("broker-pair.sh", "BACKUP_PORT", dir);
         this.mode = mode;
-        this.primaryPort = freePort();
-        this.backupPort = freePort();
     }
 
     /** The distribution unpacked by the build (maven-dependency-plugin), or null if it is missing. */
@@ -63,27 +51,17 @@ public final class ArtemisPair implements AutoCloseable {
             throw new IllegalStateException("no Artemis distribution at " + System.getProperty("artemis.home")
                     + ": the build unpacks it in pre-integration-test (mvn verify)");
         }
-        Process p = pair.script("create", home.toString(), dir.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("create.log").toFile()).start();
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("broker-pair.sh create failed: " + Files.readString(dir.resolve("create.log")));
-        }
+        pair.runToEnd(dir.resolve("create.log"), "create", home.toString(), dir.toString());
         return pair;
     }
 
-    private ProcessBuilder script(String... args) {
-        ProcessBuilder pb = new ProcessBuilder();
-        pb.command().add("bash");
-        pb.command().add(SCRIPT.toString());
-        pb.command().addAll(List.of(args));
-        pb.environment().put("PRIMARY_PORT", String.valueOf(primaryPort));
-        pb.environment().put("BACKUP_PORT", String.valueOf(backupPort));
-        pb.environment().put("BROKER_USER", user);
-        pb.environment().put("BROKER_PASSWORD", password);
-        pb.environment().put("BROKER_HEAP", "256m");
-        pb.environment().put("HA_MODE", mode);
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        return pb;
+    @Override
+    protected void environment(Map<String, String> env) {
+        env.put("BROKER_USER", user);
+        env.put("BROKER_PASSWORD", password);
+        env.put("BROKER_HEAP", "256m");
+        env.put("HA_MODE", mode);
+        env.put("JAVA_HOME", System.getProperty("java.home"));
     }
 
     /** The line a backup logs when it takes over: a replicated backup logs what a primary does. */
@@ -93,15 +71,14 @@ public final class ArtemisPair implements AutoCloseable {
 
     /** The URL orderflow and clients use: both brokers, failing over between them, forever. */
     public String url() {
-        return "(tcp://127.0.0.1:" + primaryPort + ",tcp://127.0.0.1:" + backupPort + ")?ha=true&reconnectAttempts=-1&retryInterval=250&retryIntervalMultiplier=1.5&maxRetryInterval=2000";
+        return "(tcp://127.0.0.1:" + primaryPort + ",tcp://127.0.0.1:" + secondPort
+                + ")?ha=true&reconnectAttempts=-1&retryInterval=250&retryIntervalMultiplier=1.5&maxRetryInterval=2000";
     }
 
-    /** Starts one side (its JVM: the script execs it); does not wait. */
+    /** Starts one side (its JVM: the script execs it), logging to a file of its own per start; does not wait. */
     public void start(String side) throws IOException {
         int n = starts.merge(side, 1, Integer::sum);
-        Process p = script("run", dir.toString(), side).redirectErrorStream(true)
-                .redirectOutput(log(side, n).toFile()).start();
-        running.put(side, p);
+        run(side, ProcessBuilder.Redirect.to(log(side, n).toFile()), "run", dir.toString(), side);
     }
 
     /** Starts the primary, then the backup, and waits until one is active and the other waits. */
@@ -110,14 +87,6 @@ public final class ArtemisPair implements AutoCloseable {
         awaitLog(PRIMARY, ACTIVE, 1);
         start(BACKUP);
         awaitLog(BACKUP, WAITING_AS_BACKUP, 1);
-    }
-
-    public void kill(String side) throws InterruptedException {
-        Process p = running.remove(side);
-        if (p != null) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
     }
 
     /** How often the side's current log has the line (a backup that fails back restarts in the same process). */
@@ -135,8 +104,7 @@ public final class ArtemisPair implements AutoCloseable {
 
     public void awaitLog(String side, String code, int times) {
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            Process p = running.get(side);
-            if (p != null && !p.isAlive()) {
+            if (exited(side)) {
                 throw new IllegalStateException("the " + side + " broker exited: " + Files.readString(log(side, starts.get(side))));
             }
             return count(side, code) >= times;
@@ -145,18 +113,5 @@ public final class ArtemisPair implements AutoCloseable {
 
     public Path log(String side, int n) {
         return dir.resolve(side + "-" + n + ".log");
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-        for (String side : List.copyOf(running.keySet())) {
-            kill(side);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

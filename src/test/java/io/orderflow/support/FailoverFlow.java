@@ -1,9 +1,12 @@
 package io.orderflow.support;
 
 import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
 import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
+import io.orderflow.broker.Failover;
 import io.orderflow.check.InvariantCheck;
+import io.orderflow.config.Settings;
 import io.orderflow.db.Database;
 import jakarta.jms.Connection;
 import jakarta.jms.DeliveryMode;
@@ -14,9 +17,10 @@ import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
-import org.apache.activemq.artemis.api.core.ActiveMQDuplicateIdException;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Timestamp;
@@ -24,6 +28,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -52,6 +58,29 @@ public final class FailoverFlow {
 
     public int orders() {
         return orders;
+    }
+
+    /** A real SMTP server on a free port, started. */
+    public static GreenMail smtp() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        GreenMail smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        smtp.start();
+        return smtp;
+    }
+
+    /** The process mails through that server. */
+    public static OrderflowProcess mailingTo(OrderflowProcess process, GreenMail smtp) {
+        return process.with("orderflow.mail.mode", "smtp").with("orderflow.mail.smtp.host", "127.0.0.1")
+                .with("orderflow.mail.smtp.port", String.valueOf(smtp.getSmtp().getPort()));
+    }
+
+    /** The test's own connection to the flow's database, for its progress and its checks. */
+    public static Database database(String url, String user, Path dataDir) {
+        return Database.open(Settings.load(Map.of(), new Properties(), Map.of("orderflow.db.url", url,
+                "orderflow.db.user", user, "orderflow.data-dir", dataDir.toString())));
     }
 
     /** Stock for every order, except SKU-SCARCE, which runs out. */
@@ -99,7 +128,7 @@ public final class FailoverFlow {
                         break;
                     } catch (JMSException e) {
                         rollbackQuietly(session);
-                        if (isDuplicate(e)) {
+                        if (Failover.refusedAsDuplicate(e)) {
                             break;
                         }
                         resent++;
@@ -114,15 +143,6 @@ public final class FailoverFlow {
             throw new IllegalStateException(e);
         }
         return resent;
-    }
-
-    private static boolean isDuplicate(Throwable e) {
-        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
-            if (t instanceof ActiveMQDuplicateIdException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static void rollbackQuietly(Session session) {
