@@ -1,6 +1,7 @@
 package io.orderflow.email;
 
 import jakarta.mail.MessagingException;
+import jakarta.mail.SendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
@@ -17,6 +18,28 @@ import java.util.Set;
 final class MailRefusal {
 
     private MailRefusal() {
+    }
+
+    /**
+     * Whether the failure is the server's answer to this message (a 4xx or 5xx to its sender,
+     * recipient or content), as opposed to the server itself failing: no connection, a bad
+     * greeting, a dropped session, a timeout, a failed login, a mail file that could not be written.
+     */
+    static boolean aboutTheMessage(Throwable failure) {
+        Set<Throwable> seen = new HashSet<>();
+        Throwable t = failure;
+        boolean answered = false;
+        while (t != null && seen.add(t)) {
+            int code = t instanceof SMTPAddressFailedException a ? a.getReturnCode()
+                    : t instanceof SMTPSendFailedException s ? s.getReturnCode() : 0;
+            if (code == 421) {
+                // "service not available, closing transmission channel": the server, whatever it answered
+                return false;
+            }
+            answered |= t instanceof SendFailedException || t instanceof SMTPAddressFailedException;
+            t = t instanceof MessagingException m && m.getNextException() != null ? m.getNextException() : t.getCause();
+        }
+        return answered;
     }
 
     /** The server's answer, when the failure is a permanent refusal of this message. */

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Sends recorded notifications, a batch per transaction: take the due notifications (claimed in
@@ -80,7 +81,9 @@ public final class NotificationSender implements Wakeable {
     static final long IDLE_LOOK_MS = 10_000;
     private volatile boolean woken = true;
     private volatile long lookAgainAt;
-    private final java.util.concurrent.atomic.AtomicLong retryAt = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong retryAt = new AtomicLong(Long.MAX_VALUE);
+    /** When a round of this process first found the mail server unreachable, 0 while it answers. */
+    private final AtomicLong serverDownSince = new AtomicLong();
 
     public NotificationSender(JdbcTemplate jdbc, Transactions transactions, Dialect dialect, Outbox outbox,
                               MailSink sink, long initialDelayMs, long maxDelayMs, int batchSize, MeterRegistry meters) {
@@ -110,7 +113,11 @@ public final class NotificationSender implements Wakeable {
         wake.run();
     }
 
-    /** Sends up to one batch of due notifications in one transaction; true if there may be more. */
+    /**
+     * Sends up to one batch of due notifications in one transaction; true if there may be more.
+     * Throws {@link MailServerUnavailableException} after committing the round when the mail server
+     * could not be reached: the route holds the sender in place as an outage.
+     */
     public boolean sendDue() {
         long now = System.currentTimeMillis();
         if (!woken && now < lookAgainAt && now < retryAt.get()) {
@@ -121,25 +128,52 @@ public final class NotificationSender implements Wakeable {
             retryAt.set(Long.MAX_VALUE);
         }
         boolean more;
-        List<String> sentThisRound = new ArrayList<>();
+        Round round = new Round();
         try {
-            more = transactions.inTransaction(() -> sendBatch(sentThisRound));
+            more = transactions.inTransaction(() -> sendBatch(round));
         } catch (RuntimeException e) {
             // the round is retried (an outage, in place): it must look in the database again. What
             // it sent stays in sentUnmarked, to be marked, not sent, by the next round.
             woken = true;
             throw e;
         }
-        sentThisRound.forEach(sentUnmarked::remove);
+        round.sent.forEach(sentUnmarked::remove);
         if (!sentUnmarked.isEmpty()) {
             // rows marked by another process or by a commit whose outcome was unknown are never due again
             sentUnmarked.values().removeIf(u -> u.at() < now - SENT_UNMARKED_KEPT_MS);
+        }
+        if (round.serverFailure != null) {
+            woken = true;
+            serverDownSince.compareAndSet(0, now);
+            throw round.serverFailure;
+        }
+        if (round.delivered > 0 && serverDownSince.get() != 0) {
+            serverAnswersAgain();
+            more = true;
         }
         lookAgainAt = more ? 0 : now + IDLE_LOOK_MS;
         return more;
     }
 
-    private boolean sendBatch(List<String> sentThisRound) {
+    /**
+     * The mail server took a mail again after it could not be reached. The notifications that met
+     * it down meanwhile were each given a growing delay; they are made due now, so that the
+     * customers who waited get their mail within a round or two, not minutes after the server is back.
+     */
+    private void serverAnswersAgain() {
+        long since = serverDownSince.getAndSet(0);
+        if (since == 0) {
+            return;
+        }
+        Timestamp now = Timestamp.from(Instant.now());
+        int due = transactions.inTransaction(() -> jdbc.update(
+                "UPDATE email_notification SET next_attempt_at = ? WHERE status = 'PENDING' AND attempts > 0 AND next_attempt_at > ?",
+                now, now));
+        LOG.info("The mail server takes mail again, {} s after it could not be reached; {} notifications that waited for it are due now",
+                (System.currentTimeMillis() - since) / 1000, due);
+    }
+
+    private boolean sendBatch(Round round) {
         Timestamp now = Timestamp.from(Instant.now());
         List<Due> due = new ArrayList<>(batchSize);
         List<Due> found = jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
@@ -173,48 +207,62 @@ public final class NotificationSender implements Wakeable {
         List<Notification> sentNow = new ArrayList<>();
         List<Notification> refusedNow = new ArrayList<>();
         List<String> refusals = new ArrayList<>();
-        for (Due d : due) {
-            Notification n = d.notification();
-            if (!Integer.valueOf(d.attempts()).equals(pending.get(n.orderId()))) {
-                continue;
-            }
-            SentUnmarked before = sentUnmarked.get(n.orderId());
-            if (before != null && before.attempts() == d.attempts()) {
-                LOG.info("Notification {} for order {} was sent before the database failed; marking it sent, not sending it again",
-                        n.messageId(), n.orderId());
-                sentNow.add(n);
-                sentThisRound.add(n.orderId());
-                continue;
-            }
-            MDC.put("orderId", n.orderId());
-            if (n.traceId() != null) {
-                MDC.put("traceId", n.traceId());
-            }
-            try {
-                sink.send(n);
-                sentUnmarked.put(n.orderId(), new SentUnmarked(d.attempts(), System.currentTimeMillis()));
-                sentThisRound.add(n.orderId());
-                FaultPoint.MAIL_AFTER_SEND.reach();
-                sentNow.add(n);
-                LOG.debug("Sent {} notification {} for order {} to {}", n.kind(), n.messageId(), n.orderId(), n.recipient());
-            } catch (Exception e) {
-                Optional<String> refusal = MailRefusal.permanent(e);
-                if (refusal.isPresent()) {
-                    refusedNow.add(n);
-                    refusals.add(refusal.get());
+        try (MailSink.Batch mail = sink.open()) {
+            for (Due d : due) {
+                Notification n = d.notification();
+                if (!Integer.valueOf(d.attempts()).equals(pending.get(n.orderId()))) {
                     continue;
                 }
-                long delay = Math.min(maxDelayMs, initialDelayMs * (1L << Math.min(20, d.attempts())));
-                retryAt.accumulateAndGet(System.currentTimeMillis() + delay, Math::min);
-                String reason = describe(e);
-                jdbc.update("UPDATE email_notification SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE order_id = ?",
-                        Timestamp.from(Instant.now().plusMillis(delay)), truncate(reason, 2000), n.orderId());
-                failed.increment();
-                LOG.warn("Could not send {} notification for order {} to {} (attempt {}): {}; next attempt in {} ms",
-                        n.kind(), n.orderId(), n.recipient(), d.attempts() + 1, reason, delay);
-            } finally {
-                MDC.remove("orderId");
-                MDC.remove("traceId");
+                SentUnmarked before = sentUnmarked.get(n.orderId());
+                if (before != null && before.attempts() == d.attempts()) {
+                    LOG.info("Notification {} for order {} was sent before the database failed; marking it sent, not sending it again",
+                            n.messageId(), n.orderId());
+                    sentNow.add(n);
+                    round.sent.add(n.orderId());
+                    continue;
+                }
+                MDC.put("orderId", n.orderId());
+                if (n.traceId() != null) {
+                    MDC.put("traceId", n.traceId());
+                }
+                try {
+                    mail.send(n);
+                    round.delivered++;
+                    sentUnmarked.put(n.orderId(), new SentUnmarked(d.attempts(), System.currentTimeMillis()));
+                    round.sent.add(n.orderId());
+                    FaultPoint.MAIL_AFTER_SEND.reach();
+                    sentNow.add(n);
+                    LOG.debug("Sent {} notification {} for order {} to {}", n.kind(), n.messageId(), n.orderId(), n.recipient());
+                } catch (Exception e) {
+                    Optional<String> refusal = MailRefusal.permanent(e);
+                    if (refusal.isPresent()) {
+                        refusedNow.add(n);
+                        refusals.add(refusal.get());
+                        continue;
+                    }
+                    long delay = Math.min(maxDelayMs, initialDelayMs * (1L << Math.min(20, d.attempts())));
+                    retryAt.accumulateAndGet(System.currentTimeMillis() + delay, Math::min);
+                    String reason = describe(e);
+                    // this one's attempt is counted even when the server is at fault: a mail that breaks
+                    // the connection every time waits longer and longer instead of holding up the rest
+                    jdbc.update("UPDATE email_notification SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE order_id = ?",
+                            Timestamp.from(Instant.now().plusMillis(delay)), truncate(reason, 2000), n.orderId());
+                    failed.increment();
+                    if (MailRefusal.aboutTheMessage(e)) {
+                        LOG.warn("Could not send {} notification for order {} to {} (attempt {}): {}; next attempt in {} ms",
+                                n.kind(), n.orderId(), n.recipient(), d.attempts() + 1, reason, delay);
+                        continue;
+                    }
+                    // the server could not be reached or dropped the session: the others would fail the
+                    // same way. The round ends here, keeps what it sent, and the sender waits as for an
+                    // outage (one WARN line per interval), the rest of the batch untouched.
+                    round.serverFailure = new MailServerUnavailableException(reason, e);
+                    LOG.debug("Mail server unavailable while sending {} for order {}: {}", n.messageId(), n.orderId(), reason);
+                    break;
+                } finally {
+                    MDC.remove("orderId");
+                    MDC.remove("traceId");
+                }
             }
         }
         if (!sentNow.isEmpty()) {
@@ -270,6 +318,13 @@ public final class NotificationSender implements Wakeable {
     }
 
     private record Due(Notification notification, int attempts) {
+    }
+
+    /** What one round did, for after its commit. */
+    private static final class Round {
+        final List<String> sent = new ArrayList<>();
+        int delivered;
+        MailServerUnavailableException serverFailure;
     }
 
     private record SentUnmarked(int attempts, long at) {
