@@ -42,7 +42,7 @@ class BrokerPairIT {
     Path work;
 
     @Test
-    void should_apply_and_mail_every_order_once_through_cyclesand_failbacks_of_a_shared_store_pair() throws Exception {
+    void should_apply_and_mail_every_order_once_through_failovers_and_failbacks_of_a_shared_store_pair() throws Exception {
         run("shared-store", ORDERS, FAILOVERS, true);
     }
 
@@ -113,12 +113,21 @@ class BrokerPairIT {
             assertThat(first.isAlive() && second.isAlive()).as("both instances ran through").isTrue();
 
             List<String> stalls = new ArrayList<>();
+            List<Double> failoverStalls = new ArrayList<>();
+            List<Double> failbackStalls = new ArrayList<>();
             for (Instant[] f : cycles) {
-                stalls.add(f[1] == null ? String.format("failover %.2f s", FailoverFlow.stall(db, f[0]))
-                        : String.format("failover %.2f s, failback %.2f s", FailoverFlow.stall(db, f[0]), FailoverFlow.stall(db, f[1])));
+                failoverStalls.add(FailoverFlow.stall(db, f[0]));
+                if (f[1] != null) {
+                    failbackStalls.add(FailoverFlow.stall(db, f[1]));
+                }
+                stalls.add(f[1] == null ? String.format("failover %.2f s", failoverStalls.get(failoverStalls.size() - 1))
+                        : String.format("failover %.2f s, failback %.2f s", failoverStalls.get(failoverStalls.size() - 1),
+                        failbackStalls.get(failbackStalls.size() - 1)));
             }
             System.out.println("BrokerPairIT (" + mode + "): every order applied and mailed once; " + resent + " client batches sent again; "
                     + "stalls (last event published before, first after): " + String.join("; ", stalls));
+            System.out.println("BrokerPairIT (" + mode + "): failover stall " + FailoverFlow.percentiles(failoverStalls)
+                    + (failBack ? "; failback stall " + FailoverFlow.percentiles(failbackStalls) : ""));
         } finally {
             smtp.stop();
         }

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -171,6 +172,19 @@ public final class FailoverFlow {
         Timestamp after = db.jdbc().queryForObject("SELECT MIN(published_at) FROM (" + published + ") p WHERE published_at > ?",
                 Timestamp.class, t);
         return before == null || after == null ? Double.NaN : (after.getTime() - before.getTime()) / 1000.0;
+    }
+
+    /** "p50 x s, p99 y s" by nearest rank: of 20 values the p99 is the worst. */
+    public static String percentiles(List<Double> seconds) {
+        List<Double> sorted = seconds.stream().filter(d -> !d.isNaN()).sorted().toList();
+        if (sorted.isEmpty()) {
+            return "none";
+        }
+        return String.format("p50 %.2f s, p99 %.2f s (of %d)", rank(sorted, 0.50), rank(sorted, 0.99), sorted.size());
+    }
+
+    private static double rank(List<Double> sorted, double q) {
+        return sorted.get(Math.max(0, (int) Math.ceil(q * sorted.size()) - 1));
     }
 
     /**

@@ -61,6 +61,10 @@ public final class TcpProxy implements AutoCloseable {
                     continue;
                 }
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                // each read is written on at once: with Nagle's algorithm, a chatty protocol (SMTP)
+                // would wait for delayed acknowledgements at every turn
+                client.setTcpNoDelay(true);
+                upstream.setTcpNoDelay(true);
                 open.add(client);
                 open.add(upstream);
                 pipe(client, upstream);
