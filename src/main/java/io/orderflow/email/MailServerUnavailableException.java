@@ -8,10 +8,10 @@ package io.orderflow.email;
  */
 public final class MailServerUnavailableException extends RuntimeException {
 
-    MailServerUnavailableException(String reason, Exception failure) {
+    MailServerUnavailableException(String target, String reason, Exception failure) {
         // the reason as the message, not the cause: the outage log names the root cause, and this
         // says which dependency it is
-        super("the mail server is not available: " + reason);
+        super("the " + target + " is not available: " + reason);
         addSuppressed(failure);
     }
 }

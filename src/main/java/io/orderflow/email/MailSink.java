@@ -49,6 +49,7 @@ public final class MailSink {
     private final Session session;
     private final String user;
     private final String password;
+    private final String destination;
     /** Resolved at the first send: looking an endpoint up by its URI costs more than writing a small file. */
     private volatile Endpoint target;
 
@@ -60,6 +61,8 @@ public final class MailSink {
         this.session = Session.getInstance(smtpProperties(settings));
         this.user = settings.get("orderflow.mail.smtp.user");
         this.password = settings.get("orderflow.mail.smtp.password");
+        this.destination = file ? "mail folder " + settings.dataDir().resolve("mail")
+                : "mail server " + settings.get("orderflow.mail.smtp.host") + ":" + settings.get("orderflow.mail.smtp.port");
     }
 
     static String fileEndpoint(Settings settings) {
@@ -81,6 +84,11 @@ public final class MailSink {
             p.setProperty("mail.smtp.auth", "true");
         }
         return p;
+    }
+
+    /** Where mail goes, for an operator: "mail server host:port" or "mail folder path". */
+    String destination() {
+        return destination;
     }
 
     /** Where one round's notifications go; close it at the end of the round. */

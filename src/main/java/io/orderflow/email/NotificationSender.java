@@ -161,16 +161,16 @@ public final class NotificationSender implements Wakeable {
      * customers who waited get their mail within a round or two, not minutes after the server is back.
      */
     private void serverAnswersAgain() {
-        long since = serverDownSince.getAndSet(0);
-        if (since == 0) {
-            return;
-        }
+        long since = serverDownSince.get();
         Timestamp now = Timestamp.from(Instant.now());
         int due = transactions.inTransaction(() -> jdbc.update(
                 "UPDATE email_notification SET next_attempt_at = ? WHERE status = 'PENDING' AND attempts > 0 AND next_attempt_at > ?",
                 now, now));
-        LOG.info("The mail server takes mail again, {} s after it could not be reached; {} notifications that waited for it are due now",
-                (System.currentTimeMillis() - since) / 1000, due);
+        // only now: if the update failed, the next round that sends makes them due
+        if (serverDownSince.compareAndSet(since, 0)) {
+            LOG.info("The {} takes mail again, {} s after it could not be reached; {} notifications that waited for it are due now",
+                    sink.destination(), (System.currentTimeMillis() - since) / 1000, due);
+        }
     }
 
     private boolean sendBatch(Round round) {
@@ -256,7 +256,7 @@ public final class NotificationSender implements Wakeable {
                     // the server could not be reached or dropped the session: the others would fail the
                     // same way. The round ends here, keeps what it sent, and the sender waits as for an
                     // outage (one WARN line per interval), the rest of the batch untouched.
-                    round.serverFailure = new MailServerUnavailableException(reason, e);
+                    round.serverFailure = new MailServerUnavailableException(sink.destination(), reason, e);
                     LOG.debug("Mail server unavailable while sending {} for order {}: {}", n.messageId(), n.orderId(), reason);
                     break;
                 } finally {

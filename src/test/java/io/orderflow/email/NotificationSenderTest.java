@@ -95,7 +95,7 @@ class NotificationSenderTest {
 
         for (int round = 0; round < 3; round++) {
             assertThatThrownBy(sender::sendDue).isInstanceOf(MailServerUnavailableException.class)
-                    .hasMessageContaining("the mail server is not available");
+                    .hasMessageContaining("the mail server 127.0.0.1:").hasMessageContaining("is not available");
         }
         assertThat(count("attempts = 1")).as("one attempt counted per round").isEqualTo(3);
         assertThat(count("attempts = 0 AND last_error IS NULL")).isEqualTo(27);

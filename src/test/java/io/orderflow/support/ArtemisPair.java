@@ -59,7 +59,6 @@ public final class ArtemisPair extends ScriptedPair {
     protected void environment(Map<String, String> env) {
         env.put("BROKER_USER", user);
         env.put("BROKER_PASSWORD", password);
-        env.put("BROKER_HEAP", "256m");
         env.put("HA_MODE", mode);
         env.put("JAVA_HOME", System.getProperty("java.home"));
     }
