@@ -21,12 +21,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * An external broker goes away for 30 s (-Dorderflow.test.broker-outage-s) while orders arrive:
+ * An external broker goes away for 20 s (-Dorderflow.test.broker-outage-s) while orders arrive:
  * file intake goes on, the outbox backlog grows, and everything drains once the broker is back.
  */
 class BrokerOutageIT {
 
-    private static final int OUTAGE_S = Integer.getInteger("orderflow.test.broker-outage-s", 30);
+    private static final int OUTAGE_S = Integer.getInteger("orderflow.test.broker-outage-s", 20);
 
     @TempDir
     Path work;

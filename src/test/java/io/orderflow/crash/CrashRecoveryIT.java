@@ -41,7 +41,7 @@ class CrashRecoveryIT {
 
     private static final int SKUS = 30;
     /** kill-and-restart rounds; -Psoak runs hundreds */
-    private static final int ROUNDS = Integer.getInteger("orderflow.test.rounds", 10);
+    private static final int ROUNDS = Integer.getInteger("orderflow.test.rounds", 8);
     private static final int FILES_PER_ROUND = Integer.getInteger("orderflow.test.files-per-round", 16);
     private static final int ORDERS_PER_FILE = 5;
     private static final int JMS_PER_ROUND = Integer.getInteger("orderflow.test.jms-per-round", 20);

@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
 class DatabaseOutageTest extends OrderflowTestSupport {
 
     /** 30 s in mvn verify; -Psoak holds it for 5 minutes */
-    private static final int OUTAGE_S = Integer.getInteger("orderflow.test.db-outage-s", 30);
+    private static final int OUTAGE_S = Integer.getInteger("orderflow.test.db-outage-s", 20);
 
     private TestPostgres postgres;
     private TcpProxy proxy;
