@@ -5,7 +5,8 @@ import jakarta.mail.SendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 
-import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -26,35 +27,41 @@ final class MailRefusal {
      * greeting, a dropped session, a timeout, a failed login, a mail file that could not be written.
      */
     static boolean aboutTheMessage(Throwable failure) {
-        Set<Throwable> seen = new HashSet<>();
-        Throwable t = failure;
         boolean answered = false;
-        while (t != null && seen.add(t)) {
-            int code = t instanceof SMTPAddressFailedException a ? a.getReturnCode()
-                    : t instanceof SMTPSendFailedException s ? s.getReturnCode() : 0;
-            if (code == 421) {
+        for (Throwable t : chain(failure)) {
+            if (code(t) == 421) {
                 // "service not available, closing transmission channel": the server, whatever it answered
                 return false;
             }
             answered |= t instanceof SendFailedException || t instanceof SMTPAddressFailedException;
-            t = t instanceof MessagingException m && m.getNextException() != null ? m.getNextException() : t.getCause();
         }
         return answered;
     }
 
     /** The server's answer, when the failure is a permanent refusal of this message. */
     static Optional<String> permanent(Throwable failure) {
-        Set<Throwable> seen = new HashSet<>();
-        Throwable t = failure;
-        while (t != null && seen.add(t)) {
-            int code = t instanceof SMTPAddressFailedException a ? a.getReturnCode()
-                    : t instanceof SMTPSendFailedException s ? s.getReturnCode() : 0;
+        for (Throwable t : chain(failure)) {
+            int code = code(t);
             if (code >= 500 && code <= 599) {
                 return Optional.of(t.getMessage() == null ? String.valueOf(code) : t.getMessage().trim());
             }
-            // Jakarta Mail chains the per-recipient answers as "next" exceptions
-            t = t instanceof MessagingException m && m.getNextException() != null ? m.getNextException() : t.getCause();
         }
         return Optional.empty();
+    }
+
+    /** The failure, its causes and, as Jakarta Mail chains the per-recipient answers, its "next" exceptions. */
+    private static List<Throwable> chain(Throwable failure) {
+        Set<Throwable> seen = new LinkedHashSet<>();
+        Throwable t = failure;
+        while (t != null && seen.add(t)) {
+            t = t instanceof MessagingException m && m.getNextException() != null ? m.getNextException() : t.getCause();
+        }
+        return List.copyOf(seen);
+    }
+
+    /** The SMTP reply code an answer carries, 0 for anything else. */
+    private static int code(Throwable t) {
+        return t instanceof SMTPAddressFailedException a ? a.getReturnCode()
+                : t instanceof SMTPSendFailedException s ? s.getReturnCode() : 0;
     }
 }

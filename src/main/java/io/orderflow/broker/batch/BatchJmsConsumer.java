@@ -104,8 +104,8 @@ final class BatchJmsConsumer extends DefaultConsumer {
     /**
      * A lost session is opened again after 250 ms, then at growing intervals of at most
      * {@value #MAX_RECONNECT_MS} ms: a broker pair's failover or failback leaves no broker up for a
-     * second or three, and a longer interval would keep the consumer away well after one is back
-     * (with 10 s, one failback stalled the flow for 8.5 s). One WARN line per
+     * second or three, and a longer interval (it was up to 10 s) would keep the consumer away well
+     * after one is back. One WARN line per
      * {@value #WARN_INTERVAL_MS} ms while it lasts, one INFO line when the session is back.
      */
     static final long MAX_RECONNECT_MS = 2_000;
