@@ -1,5 +1,6 @@
 package io.orderflow.console;
 
+import io.orderflow.support.MachinePart;
 import io.orderflow.support.OrderflowProcess;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageProducer;
@@ -32,7 +33,6 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The console in a real browser (Debian's headless Chromium through chromium-driver and
@@ -54,7 +54,7 @@ class ConsoleIT {
 
     @BeforeAll
     void start() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+        MachinePart.require(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
                 "Chromium and chromium-driver are not installed (apt-get install chromium chromium-driver); .ci/run installs them");
         work = Files.createTempDirectory("orderflow-console-");
         orderflow = new OrderflowProcess(work).with("orderflow.admin.token", TOKEN);

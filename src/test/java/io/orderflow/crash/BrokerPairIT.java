@@ -87,6 +87,7 @@ class BrokerPairIT {
                 int at = (int) (orders * (i - 1 + 0.2 + 0.6 * random.nextDouble()) / (failovers + 0.3));
                 await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(50))
                         .until(() -> FailoverFlow.mailed(db) >= at || sending.isDone());
+                flow.awaitInFlight(db, sending);
                 Instant killed = Instant.now();
                 pair.kill(ArtemisPair.PRIMARY);
                 pair.awaitLog(ArtemisPair.BACKUP, pair.backupActive(), i);

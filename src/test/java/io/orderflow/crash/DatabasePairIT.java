@@ -55,6 +55,7 @@ class DatabasePairIT {
                 int at = (int) (ORDERS * (0.2 + 0.4 * random.nextDouble()));
                 await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(50))
                         .until(() -> FailoverFlow.mailed(db) >= at || sending.isDone());
+                flow.awaitInFlight(db, sending);
                 Instant killed = Instant.now();
                 pair.kill(PostgresPair.PRIMARY);
                 pair.promoteStandby();

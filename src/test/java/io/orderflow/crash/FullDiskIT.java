@@ -1,5 +1,6 @@
 package io.orderflow.crash;
 
+import io.orderflow.support.MachinePart;
 import io.orderflow.support.OrderflowProcess;
 import jakarta.jms.Connection;
 import jakarta.jms.MessageProducer;
@@ -23,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The jar on the embedded defaults, its data folder on a small tmpfs. The disk is filled to below
@@ -47,7 +47,7 @@ class FullDiskIT {
         Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=480m", "tmpfs", mount.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        assumeTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "cannot mount a tmpfs (needs root): " + out);
+        MachinePart.require(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "cannot mount a tmpfs (needs root): " + out);
     }
 
     @AfterEach

@@ -12,7 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import io.orderflow.support.MachinePart;
 
 /** examples/alerts.yml: valid for Prometheus, and about meters orderflow really exposes. */
 class AlertRulesTest extends FlowTestSupport {
@@ -24,7 +24,7 @@ class AlertRulesTest extends FlowTestSupport {
     @Test
     void should_pass_promtool_check_rules() throws Exception {
         // .ci/run installs Debian's prometheus package, which ships promtool
-        assumeTrue(onPath("promtool"), "promtool is not installed (apt-get install prometheus); .ci/run installs it");
+        MachinePart.require(onPath("promtool"), "promtool is not installed (apt-get install prometheus); .ci/run installs it");
         Process promtool = new ProcessBuilder("promtool", "check", "rules", RULES.toString()).redirectErrorStream(true).start();
         String output = new String(promtool.getInputStream().readAllBytes());
         assertThat(promtool.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -167,6 +168,18 @@ public final class FailoverFlow {
         } catch (JMSException ignored) {
             // the session is failing over; the next send waits for it
         }
+    }
+
+    /**
+     * Waits (briefly) until the failure about to be injected cuts a flow, not an idle system: the
+     * client is still sending, and orders the broker took are not yet mailed. A failover test that
+     * killed after its load had ended would pass without having shown anything.
+     */
+    public void awaitInFlight(Database db, CompletableFuture<?> sending) {
+        assertThat(sending.isDone()).as("the client was still sending at the failure").isFalse();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .untilAsserted(() -> assertThat(sent - mailed(db)).as("orders in flight at the failure (taken by the broker, not yet mailed)")
+                        .isPositive());
     }
 
     /** Notifications sent, from the database: the failover tests' measure of progress. */

@@ -3,6 +3,8 @@ package io.orderflow.support;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -13,13 +15,17 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A PostgreSQL database of the test's own: on the local server (127.0.0.1:5432) where there is one,
- * else on an embedded PostgreSQL started for the test. Databases are named orderflow_test_*;
- * those left by killed runs are dropped first.
+ * A PostgreSQL database of the test's own: on the local server (127.0.0.1:5432) where one listens,
+ * else on an embedded PostgreSQL started for the test. Only "nothing listens" falls back: a server
+ * that answers and refuses (a password, a permission) fails the test, or the server tests would
+ * quietly run on the embedded one. Under CI ({@link MachinePart#ci()}) the server is required.
+ * Databases are named orderflow_test_*; those left by killed runs are dropped first.
  */
 public final class TestPostgres implements AutoCloseable {
 
-    private static final String LOCAL = "jdbc:postgresql://127.0.0.1:5432/";
+    private static final String SERVER_HOST = "127.0.0.1";
+    private static final int SERVER_PORT = 5432;
+    private static final String LOCAL = "jdbc:postgresql://" + SERVER_HOST + ":" + SERVER_PORT + "/";
     public static final String PREFIX = "orderflow_test_";
 
     private final EmbeddedPostgres embedded;
@@ -36,14 +42,32 @@ public final class TestPostgres implements AutoCloseable {
 
     public static TestPostgres create() {
         String name = PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        if (!listening()) {
+            MachinePart.require(!MachinePart.ci(), "no PostgreSQL server listens on " + SERVER_HOST + ":" + SERVER_PORT);
+            System.out.println("TestPostgres: no server listens on " + SERVER_HOST + ":" + SERVER_PORT + "; " + name
+                    + " is on an embedded PostgreSQL");
+            return embedded(name);
+        }
         try (Connection c = DriverManager.getConnection(LOCAL + "postgres?connectTimeout=3", "postgres", "")) {
             dropStale(c);
             try (Statement s = c.createStatement()) {
                 s.execute("CREATE DATABASE " + name);
             }
+            System.out.println("TestPostgres: " + name + " is on the server at " + SERVER_HOST + ":" + SERVER_PORT);
             return new TestPostgres(null, LOCAL, "postgres", name);
-        } catch (SQLException noLocalServer) {
-            return embedded(name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("the PostgreSQL server on " + SERVER_HOST + ":" + SERVER_PORT
+                    + " answers but refused the test's database (as user postgres, trust auth): " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether anything accepts a TCP connection on the server's port. */
+    private static boolean listening() {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(SERVER_HOST, SERVER_PORT), 3000);
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
