@@ -15,7 +15,7 @@
 #   BROKER_HEAP [512m]  HA_MODE [shared-store] or replicated
 # orderflow then connects with
 #   -Dorderflow.broker.embedded=false -Dorderflow.broker.user=$BROKER_USER -Dorderflow.broker.password=...
-#   -Dorderflow.broker.url="(tcp://$HA_HOST:$PRIMARY_PORT,tcp://$HA_HOST:$BACKUP_PORT)?ha=true&reconnectAttempts=-1"
+#   -Dorderflow.broker.url="(tcp://$HA_HOST:$PRIMARY_PORT,tcp://$HA_HOST:$BACKUP_PORT)?ha=true"
 # On two machines, run `create` on each with DIR/shared on storage both can lock (NFSv4), and
 # set HA_HOST per side: the primary's and the backup's URLs are orderflow.ha.primary and
 # orderflow.ha.backup below.

@@ -24,7 +24,7 @@ final class BrokerCeiling {
 
     static void measure(String url, String user, String password, int threads, Path work, Map<String, Object> results) throws Exception {
         if (url.isBlank()) {
-            throw new IllegalArgumentException("--only=broker needs --broker-url, e.g. '(tcp://a:61716,tcp://b:61717)?ha=true&reconnectAttempts=-1'");
+            throw new IllegalArgumentException("--only=broker needs --broker-url, e.g. '(tcp://a:61716,tcp://b:61717)?ha=true'");
         }
         Benchmark.say("[broker] durable messages of 500 bytes sent and received in transactions of %d, %d producers and %d consumers, %d s each",
                 Ceiling.BATCH, threads, threads, WINDOW_MS / 1000);

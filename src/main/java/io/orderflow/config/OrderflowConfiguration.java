@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.orderflow.broker.EmbeddedBroker;
 import io.orderflow.broker.EventTopology;
+import io.orderflow.broker.Reconnection;
 import io.orderflow.broker.batch.BatchJmsComponent;
 import io.orderflow.check.InvariantCheck;
 import io.orderflow.db.Database;
@@ -147,11 +148,9 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         ActiveMQConnectionFactory connectionFactory = new ActiveMQConnectionFactory(settings.brokerUrl(), brokerUser, brokerPassword);
         connectionFactory.setCallTimeout(10_000);
         if (!settings.brokerEmbedded()) {
-            // survive a broker restart without losing the session's consumers
-            connectionFactory.setReconnectAttempts(-1);
-            connectionFactory.setRetryInterval(1000);
-            connectionFactory.setRetryIntervalMultiplier(2.0);
-            connectionFactory.setMaxRetryInterval(10_000);
+            // survive a broker restart or failover, onto whichever server of the URL serves
+            Reconnection.apply(connectionFactory, settings.brokerUrl());
+            LOG.info("Broker client: {}", Reconnection.describe());
         }
         // built with its connection factory, never from a lone ConnectionFactory bean
         context.addComponent("jms-batch", new BatchJmsComponent(connectionFactory, brokerUser, brokerPassword));

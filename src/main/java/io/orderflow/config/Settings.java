@@ -305,7 +305,7 @@ public final class Settings {
         }
         if (servers.isBlank()) {
             throw new SettingsException("orderflow.broker.url " + url + " names no server (for example tcp://broker-host:61616, "
-                    + "or (tcp://primary:61616,tcp://backup:61617)?ha=true&reconnectAttempts=-1 for a pair)");
+                    + "or (tcp://primary:61616,tcp://backup:61617)?ha=true for a pair)");
         }
         for (String server : servers.split(",")) {
             URI u;

@@ -68,10 +68,15 @@ public final class ArtemisPair extends ScriptedPair {
         return mode.equals("replicated") ? ACTIVE : SHARED_STORE_BACKUP_ACTIVE;
     }
 
-    /** The URL orderflow and clients use: both brokers, failing over between them, forever. */
+    /**
+     * The URL orderflow and clients use: both brokers, and a client that tries its last broker a few
+     * times and then every server of the URL in turn, for ever (the policy orderflow applies itself,
+     * broker/Reconnection; a client with reconnectAttempts=-1 would keep trying a dead broker).
+     */
     public String url() {
         return "(tcp://127.0.0.1:" + primaryPort + ",tcp://127.0.0.1:" + secondPort
-                + ")?ha=true&reconnectAttempts=-1&retryInterval=250&retryIntervalMultiplier=1.5&maxRetryInterval=2000";
+                + ")?ha=true&reconnectAttempts=4&failoverAttempts=-1&useTopologyForLoadBalancing=false"
+                + "&retryInterval=250&retryIntervalMultiplier=1.5&maxRetryInterval=2000";
     }
 
     /** Starts one side (its JVM: the script execs it), logging to a file of its own per start; does not wait. */

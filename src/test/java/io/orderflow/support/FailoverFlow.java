@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -122,6 +123,24 @@ public final class FailoverFlow {
      * were sent again.
      */
     public int send(String url, String user, String password, double rate) {
+        return send(url, user, password, rate, 0, orders);
+    }
+
+    /** The same for orders from (inclusive) to to (exclusive), after those before from were sent. */
+    public int send(String url, String user, String password, double rate, int from, int to) {
+        return send(url, user, password, from, to, 0, rate, () -> false);
+    }
+
+    /**
+     * A burst of orders sent at once (a backlog for every stage), then orders at the rate until
+     * done says so: a client that keeps sending through whatever happens meanwhile. Continues after
+     * the orders sent so far.
+     */
+    public int sendBurstThenUntil(String url, String user, String password, int burst, double rate, BooleanSupplier done) {
+        return send(url, user, password, sent, Integer.MAX_VALUE - 10, burst, rate, done);
+    }
+
+    private int send(String url, String user, String password, int from, int to, int burst, double rate, BooleanSupplier done) {
         int resent = 0;
         try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory(url, user, password);
              Connection c = cf.createConnection()) {
@@ -129,23 +148,23 @@ public final class FailoverFlow {
             MessageProducer producer = session.createProducer(session.createQueue(EventTopology.ORDERS_IN));
             producer.setDeliveryMode(DeliveryMode.PERSISTENT);
             long start = System.nanoTime();
-            for (int i = 0; i < orders && !stopped; i += 10) {
+            for (int i = from; i < to && !stopped && !done.getAsBoolean(); i += 10) {
                 // paced to an intended time, not synchronised on anything
-                LockSupport.parkNanos(start + (long) (i / rate * 1e9) - System.nanoTime());
+                LockSupport.parkNanos(start + (long) (Math.max(0, i - from - burst) / rate * 1e9) - System.nanoTime());
                 for (int attempt = 0; ; attempt++) {
                     try {
-                        for (int n = i; n < Math.min(orders, i + 10); n++) {
+                        for (int n = i; n < Math.min(to, i + 10); n++) {
                             TextMessage m = session.createTextMessage(order(n));
                             m.setStringProperty("_AMQ_DUPL_ID", prefix + n);
                             producer.send(m);
                         }
                         session.commit();
-                        sent = Math.min(orders, i + 10);
+                        sent = Math.min(to, i + 10);
                         break;
                     } catch (JMSException e) {
                         rollbackQuietly(session);
                         if (Failover.refusedAsDuplicate(e)) {
-                            sent = Math.min(orders, i + 10);
+                            sent = Math.min(to, i + 10);
                             break;
                         }
                         resent++;
@@ -200,6 +219,25 @@ public final class FailoverFlow {
         Timestamp after = db.jdbc().queryForObject("SELECT MIN(published_at) FROM (" + published + ") p WHERE published_at > ?",
                 Timestamp.class, t);
         return before == null || after == null ? Double.NaN : (after.getTime() - before.getTime()) / 1000.0;
+    }
+
+    /**
+     * How long after an instant (a broker serving again) the whole flow moved: seconds until every
+     * service's outbox had published an event after it, or NaN if one has not yet. One relay that
+     * published is not enough: a stage stuck on a dead connection holds its part of every order.
+     */
+    public static double resumed(Database db, Instant at) {
+        Timestamp t = Timestamp.from(at);
+        double slowest = 0;
+        for (String outbox : List.of("order_outbox", "stock_outbox", "email_outbox")) {
+            Timestamp first = db.jdbc().queryForObject("SELECT MIN(published_at) FROM " + outbox + " WHERE published_at > ?",
+                    Timestamp.class, t);
+            if (first == null) {
+                return Double.NaN;
+            }
+            slowest = Math.max(slowest, (first.getTime() - at.toEpochMilli()) / 1000.0);
+        }
+        return slowest;
     }
 
     /** "p50 x s, p99 y s" by nearest rank: of 20 values the p99 is the worst. */

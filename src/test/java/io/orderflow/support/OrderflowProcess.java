@@ -123,9 +123,18 @@ public final class OrderflowProcess implements AutoCloseable {
     }
 
     public HttpResponse<String> get(String path) throws IOException {
+        return get(path, null);
+    }
+
+    /** A GET with the admin token (none if null). */
+    public HttpResponse<String> get(String path, String adminToken) throws IOException {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                    .timeout(Duration.ofSeconds(10));
+            if (adminToken != null) {
+                request.header("Authorization", "Bearer " + adminToken);
+            }
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException(e);
@@ -175,6 +184,17 @@ public final class OrderflowProcess implements AutoCloseable {
             throw new IllegalStateException("orderflow did not stop within 60 s of SIGTERM");
         }
         return process.exitValue();
+    }
+
+    /** The JVM's threads and their stacks now (jcmd Thread.print), to find threads stuck where they should not be. */
+    public String threadDump() throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(process.pid()), "Thread.print").redirectErrorStream(true).start();
+        String dump = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("jcmd Thread.print failed: " + dump);
+        }
+        return dump;
     }
 
     public boolean isAlive() {
