@@ -37,7 +37,7 @@ public final class Reconnection {
     static final int RECONNECT_ATTEMPTS = 4;
     static final long RETRY_INTERVAL_MS = 250;
     static final double RETRY_MULTIPLIER = 1.5;
-    static final long MAX_RETRY_INTERVAL_MS = 2_000;
+    public static final long MAX_RETRY_INTERVAL_MS = 2_000;
     /** The URL parameters whose other values bring the stall back; orderflow sets them whatever the URL says. */
     private static final Map<String, String> FIXED = Map.of("reconnectattempts", String.valueOf(RECONNECT_ATTEMPTS),
             "failoverattempts", "-1", "usetopologyforloadbalancing", "false");

@@ -70,6 +70,29 @@ public final class Failures implements Processor {
         return failure != null && classify(failure) == Kind.OUTAGE;
     }
 
+    /**
+     * Route predicate: an outage of the broker (a JMS or Artemis failure in the chain, no SQL one).
+     * It is retried at most every 2 s however long it lasted, as the broker client reconnects
+     * (broker/Reconnection): a backoff grown to 10 s while no broker served would keep a relay away
+     * for seconds after one serves again.
+     */
+    public boolean isBrokerOutage(Exchange exchange) {
+        Throwable failure = failure(exchange);
+        if (failure == null || classify(failure) != Kind.OUTAGE) {
+            return false;
+        }
+        boolean broker = false;
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException || t instanceof org.springframework.dao.DataAccessException) {
+                return false;
+            }
+            if (t instanceof jakarta.jms.JMSException || t instanceof org.apache.activemq.artemis.api.core.ActiveMQException) {
+                broker = true;
+            }
+        }
+        return broker;
+    }
+
     /** Route predicate: the exchange failed because of its own input or data. */
     public boolean isOwnFault(Exchange exchange) {
         Throwable failure = failure(exchange);

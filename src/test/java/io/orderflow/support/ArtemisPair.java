@@ -4,7 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.awaitility.Awaitility.await;
@@ -21,6 +26,11 @@ public final class ArtemisPair extends ScriptedPair {
     public static final String ACTIVE = "AMQ221007";
     private static final String SHARED_STORE_BACKUP_ACTIVE = "AMQ221010";
     public static final String WAITING_AS_BACKUP = "AMQ221109";
+    /** A primary that obtained the journal's lock, then loads the journal before it is active. */
+    public static final String OBTAINED_LOCK = "AMQ221035";
+    /** A broker stopped (the backup handing the journal back, before it waits again). */
+    public static final String STOPPED = "AMQ221002";
+    private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
 
     private final String mode;
     private final Map<String, Integer> starts = new HashMap<>();
@@ -113,6 +123,20 @@ public final class ArtemisPair extends ScriptedPair {
             }
             return count(side, code) >= times;
         });
+    }
+
+    /**
+     * When the side's current log wrote its n-th line with the code, by the broker's own clock
+     * (the same machine's): for the phases of a failback, which the test only sees by polling.
+     */
+    public Instant loggedAt(String side, String code, int n) {
+        try {
+            List<String> lines = Files.readAllLines(log(side, starts.getOrDefault(side, 0))).stream().filter(l -> l.contains(code)).toList();
+            LocalDateTime at = LocalDateTime.parse(lines.get(n - 1).substring(0, 23), LOG_TIME);
+            return at.atZone(ZoneId.systemDefault()).toInstant();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("no line " + n + " with " + code + " in the " + side + "'s log", e);
+        }
     }
 
     public Path log(String side, int n) {
