@@ -83,6 +83,14 @@ public final class Reconnection {
     }
 
     /** For the log: the policy in one phrase. */
+    /**
+     * How long a route waits at most between retries of a broker outage: no longer than the client
+     * takes between reconnection tries, nor than the outage ceiling an operator set.
+     */
+    public static long outageRetryCeilingMs(long outageMaxDelayMs) {
+        return Math.min(outageMaxDelayMs, MAX_RETRY_INTERVAL_MS);
+    }
+
     public static String describe() {
         return "reconnect " + RECONNECT_ATTEMPTS + " times to the last broker, then to every server of the URL in turn, every "
                 + RETRY_INTERVAL_MS + " ms growing to " + MAX_RETRY_INTERVAL_MS + " ms";

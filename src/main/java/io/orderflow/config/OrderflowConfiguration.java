@@ -100,7 +100,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         p.put("orderflow.routes-pattern", settings.routesPattern());
         // a broker outage is retried as often as the broker client reconnects (broker/Reconnection)
         p.put("orderflow.retry.broker-max-delay-ms", String.valueOf(
-                Math.min(settings.getLong("orderflow.retry.outage-max-delay-ms"), Reconnection.MAX_RETRY_INTERVAL_MS)));
+                Reconnection.outageRetryCeilingMs(settings.getLong("orderflow.retry.outage-max-delay-ms"))));
         for (String service : Settings.SERVICES) {
             p.put("orderflow.run." + service, String.valueOf(settings.runs(service)));
         }

@@ -1,6 +1,7 @@
 package io.orderflow.outbox;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.orderflow.broker.Reconnection;
 import io.orderflow.db.Transactions;
 import io.orderflow.infra.Failures;
 import io.orderflow.infra.OutageLog;
@@ -38,6 +39,7 @@ public final class StandaloneRelay implements AutoCloseable {
         p.setProperty("orderflow.retry.max-attempts", "4");
         p.setProperty("orderflow.retry.initial-delay-ms", "500");
         p.setProperty("orderflow.retry.outage-max-delay-ms", "10000");
+        p.setProperty("orderflow.retry.broker-max-delay-ms", String.valueOf(Reconnection.outageRetryCeilingMs(10_000)));
         context.getPropertiesComponent().setInitialProperties(p);
         // only this service's relay routes
         context.getCamelContextExtension().getContextPlugin(Model.class).setRouteFilterPattern(outbox.service() + "-relay*", null);
