@@ -96,7 +96,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         try {
             config.addAcceptorConfiguration("in-vm", "vm://0");
             config.addAcceptorConfiguration("tcp", "tcp://" + listen.getHost() + ":" + listen.getPort()
-                    + "?protocols=CORE,OPENWIRE");
+                    + "?protocols=CORE,OPENWIRE,AMQP,STOMP");
         } catch (Exception e) {
             throw new SettingsException("orderflow.broker.listen: " + e.getMessage());
         }

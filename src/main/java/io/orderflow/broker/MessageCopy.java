@@ -6,6 +6,8 @@ import jakarta.jms.MapMessage;
 import jakarta.jms.Message;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
+import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.jms.client.ActiveMQMessage;
 
 import java.util.Enumeration;
 import java.util.Set;
@@ -49,12 +51,35 @@ public final class MessageCopy {
         for (Enumeration<?> names = original.getPropertyNames(); names.hasMoreElements(); ) {
             String name = (String) names.nextElement();
             if (!name.startsWith("JMSX") && !name.startsWith("_AMQ") && !leftOut.contains(name)) {
-                copy.setObjectProperty(name, original.getObjectProperty(name));
+                setProperty(copy, name, original.getObjectProperty(name));
             }
         }
         if (original.propertyExists("JMSXGroupID")) {
             copy.setStringProperty("JMSXGroupID", original.getStringProperty("JMSXGroupID"));
         }
         return copy;
+    }
+
+    /**
+     * A STOMP client's headers and an AMQP client's application properties arrive as properties
+     * whose names need not be Java identifiers ({@code content-length}, {@code destination-type}).
+     * JMS refuses to set such a name; Artemis's own message takes it, so the copy keeps what the
+     * client sent.
+     */
+    private static void setProperty(Message copy, String name, Object value) throws JMSException {
+        if (isIdentifier(name) || !(copy instanceof ActiveMQMessage artemis)) {
+            if (isIdentifier(name)) {
+                copy.setObjectProperty(name, value);
+            }
+            return;
+        }
+        artemis.getCoreMessage().putObjectProperty(SimpleString.of(name), value);
+    }
+
+    static boolean isIdentifier(String name) {
+        if (name.isEmpty() || !Character.isJavaIdentifierStart(name.charAt(0))) {
+            return false;
+        }
+        return name.chars().skip(1).allMatch(Character::isJavaIdentifierPart);
     }
 }

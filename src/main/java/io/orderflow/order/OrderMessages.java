@@ -6,7 +6,9 @@ import io.orderflow.broker.batch.BatchFailedException;
 import io.orderflow.broker.batch.Delivery;
 import io.orderflow.infra.TraceContext;
 import io.orderflow.intake.RejectedInputException;
+import io.orderflow.intake.Utf8Text;
 import jakarta.jms.BytesMessage;
+import jakarta.jms.JMSException;
 import jakarta.jms.MapMessage;
 import jakarta.jms.ObjectMessage;
 import jakarta.jms.StreamMessage;
@@ -26,6 +28,8 @@ import java.util.List;
 public final class OrderMessages {
 
     public static final String REJECT_REASON = "rejectReason";
+    /** Where Artemis keeps an AMQP message's content-type when a JMS client reads it. */
+    static final String AMQP_CONTENT_TYPE = "JMS_AMQP_ContentType";
     private static final Logger LOG = LoggerFactory.getLogger(OrderMessages.class);
 
     private final OrderFormat format;
@@ -62,23 +66,62 @@ public final class OrderMessages {
     }
 
     private Order parse(Delivery d) {
-        String text = d.text();
-        if (text == null) {
-            String type = d.message() instanceof BytesMessage ? "a bytes message" : d.message() instanceof MapMessage ? "a map message"
-                    : d.message() instanceof ObjectMessage ? "an object message" : d.message() instanceof StreamMessage ? "a stream message"
-                    : null;
-            throw new RejectedInputException(type == null ? "empty message: expected a text message holding one order as JSON"
-                    : "expected a text message holding one order as JSON, got " + type);
+        String contentType = d.property(AMQP_CONTENT_TYPE);
+        if (contentType != null && !isJson(contentType)) {
+            throw new RejectedInputException("content-type is " + contentType + ": expected application/json");
+        }
+        String text = d.text() != null ? d.text() : bytesAsText(d);
+        if (text.isBlank()) {
+            throw new RejectedInputException("empty message: expected one order as JSON");
         }
         if (text.trim().startsWith("[")) {
             throw new RejectedInputException("expected one order per message, got a JSON array");
         }
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         if (utf8.length > maxSize) {
-            throw new RejectedInputException("message is " + utf8.length + " bytes, over the limit of " + maxSize
-                    + " bytes (orderflow.orders.max-file-size)");
+            throw new RejectedInputException(tooLarge(utf8.length));
         }
         return format.parse(utf8).get(0);
+    }
+
+    /**
+     * An order as bytes: a JMS bytes message, an AMQP data section, or a STOMP frame with a
+     * content-length. The bytes must be UTF-8 JSON.
+     */
+    private String bytesAsText(Delivery d) {
+        if (!(d.message() instanceof BytesMessage bytes)) {
+            String type = d.message() instanceof MapMessage ? "a map message (an AMQP map)"
+                    : d.message() instanceof ObjectMessage ? "an object message"
+                    : d.message() instanceof StreamMessage ? "a stream message (an AMQP sequence or list)"
+                    : null;
+            throw new RejectedInputException(type == null ? "empty message: expected one order as JSON"
+                    : "expected one order as JSON text or UTF-8 bytes, got " + type);
+        }
+        try {
+            long length = bytes.getBodyLength();
+            if (length == 0) {
+                throw new RejectedInputException("empty message: expected one order as JSON");
+            }
+            if (length > maxSize) {
+                throw new RejectedInputException(tooLarge(length));
+            }
+            byte[] body = new byte[(int) length];
+            bytes.reset();
+            bytes.readBytes(body);
+            return Utf8Text.decode(body);
+        } catch (JMSException e) {
+            throw new IllegalStateException("could not read the body of bytes message " + d.messageId(), e);
+        }
+    }
+
+    private String tooLarge(long size) {
+        return "message is " + size + " bytes, over the limit of " + maxSize + " bytes (orderflow.orders.max-file-size)";
+    }
+
+    /** application/json, or a type with the +json suffix, with or without parameters such as charset. */
+    static boolean isJson(String contentType) {
+        String type = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+        return type.equals("application/json") || type.endsWith("+json");
     }
 
     /** Sets the rejectReason property for the copy that goes to orders.in.rejected. */

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,7 +133,7 @@ abstract class FlowContract extends FlowTestSupport {
     @Test
     void should_take_orders_from_jms_and_move_invalid_messages_to_the_rejected_queue() throws Exception {
         String sku = unique("JMS");
-        stock("sku,quantity\n" + sku + ",4\n");
+        stock("sku,quantity\n" + sku + ",5\n");
         String id = unique("F");
         template.sendBody("jms:queue:orders.in", order(id, "f@example.com", sku, "4"));
         awaitStatus(id, "CONFIRMED");
@@ -146,9 +147,14 @@ abstract class FlowContract extends FlowTestSupport {
         assertThat(rejected.getIn().getHeader("rejectReason", String.class)).contains("customer", "lines");
         assertThat(rejected.getIn().getHeader("shop", String.class)).isEqualTo("test-shop");
 
-        template.sendBody("jms:queue:orders.in", new byte[] {1, 2, 3});
+        // UTF-8 bytes are an order too: AMQP data sections and STOMP frames with a content-length arrive so
+        String asBytes = unique("FB");
+        template.sendBody("jms:queue:orders.in", order(asBytes, "fb@example.com", sku, "1").getBytes(StandardCharsets.UTF_8));
+        awaitStatus(asBytes, "CONFIRMED");
+
+        template.sendBody("jms:queue:orders.in", new byte[] {(byte) 0xC3, 0x28});
         Exchange bytes = consumer.receive("jms:queue:orders.in.rejected", 20_000);
-        assertThat(bytes.getIn().getHeader("rejectReason", String.class)).contains("bytes message");
+        assertThat(bytes.getIn().getHeader("rejectReason", String.class)).contains("not valid UTF-8");
 
         template.sendBody("jms:queue:orders.in", Map.of("orderId", "X-1"));
         Exchange map = consumer.receive("jms:queue:orders.in.rejected", 20_000);

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""A client in another language than Java, as the tests drive it: sends orders to orders.in over
+AMQP 1.0 (python3-qpid-proton) or STOMP (python3-stomp), one message per order, and reads
+orders.in.rejected back with each message's rejectReason.
+
+  order_client.py send     amqp|stomp HOST PORT ORDERS_FILE [TRACEPARENT]   one order per line of the file
+  order_client.py bad      amqp|stomp HOST PORT      sends that protocol's malformed cases (BAD) and
+                                                     prints the words each rejectReason must hold
+  order_client.py rejected amqp|stomp HOST PORT N    prints N rejections as JSON lines
+
+Credentials, when the broker asks for them, come from ORDERFLOW_BROKER_USER and
+ORDERFLOW_BROKER_PASSWORD.
+
+The malformed cases are built here, so that what goes wrong is each protocol's own framing.
+"""
+import json
+import os
+import sys
+import time
+
+USER = os.environ.get("ORDERFLOW_BROKER_USER") or None
+PASSWORD = os.environ.get("ORDERFLOW_BROKER_PASSWORD") or None
+
+
+def amqp_connect(host, port, user, password, timeout):
+    from proton.utils import BlockingConnection
+    # PLAIN over a plain TCP connection must be allowed explicitly
+    return BlockingConnection("amqp://%s:%d" % (host, port), user=user, password=password, timeout=timeout,
+                              allowed_mechs="PLAIN" if user else "ANONYMOUS", allow_insecure_mechs=True)
+
+
+def amqp_send(host, port, bodies, traceparent=None, user=USER, password=PASSWORD):
+    """Each body is (kind, payload): 'value' an amqp-value string, 'data' a data section with
+    application/json, ('data', bytes, content_type) a data section as given, 'sequence' an
+    amqp-sequence, 'map' an amqp-value map."""
+    from proton import Message
+    conn = amqp_connect(host, port, user, password, 30)
+    try:
+        sender = conn.create_sender("orders.in")
+        for body in bodies:
+            kind, payload = body[0], body[1]
+            props = {"traceparent": traceparent} if traceparent else None
+            if kind == "value":
+                msg = Message(body=payload, durable=True, properties=props)
+            elif kind == "data":
+                content_type = body[2] if len(body) > 2 else "application/json"
+                data = payload if isinstance(payload, bytes) else payload.encode("utf-8")
+                msg = Message(body=data, content_type=content_type, durable=True, properties=props)
+                msg.inferred = True  # a binary body goes as a data section
+            elif kind == "sequence":
+                msg = Message(body=payload, durable=True, properties=props)
+                msg.inferred = True  # a list body goes as an amqp-sequence
+            elif kind == "map":
+                msg = Message(body=payload, durable=True, properties=props)
+            else:
+                raise ValueError(kind)
+            sender.send(msg)  # waits for the broker's settlement: the order is stored
+    finally:
+        conn.close()
+
+
+def amqp_rejected(host, port, count, user=USER, password=PASSWORD):
+    conn = amqp_connect(host, port, user, password, 60)
+    out = []
+    try:
+        receiver = conn.create_receiver("orders.in.rejected", credit=count)
+        while len(out) < count:
+            msg = receiver.receive(timeout=60)
+            body = msg.body
+            if isinstance(body, (bytes, memoryview)):
+                body = bytes(body).decode("utf-8", "replace")
+            out.append({"reason": (msg.properties or {}).get("rejectReason"), "body": body if isinstance(body, str) else repr(body)})
+            receiver.accept()
+    finally:
+        conn.close()
+    return out
+
+
+def stomp_connect(host, port, user=USER, password=PASSWORD):
+    import stomp
+    conn = stomp.Connection([(host, port)], auto_content_length=False)
+    conn.connect(user, password, wait=True)
+    return conn
+
+
+def stomp_send(host, port, bodies, traceparent=None, user=USER, password=PASSWORD):
+    """Each body is (kind, payload): 'text' a frame without content-length, 'bytes' with one."""
+    conn = stomp_connect(host, port, user, password)
+    try:
+        for kind, payload in bodies:
+            headers = {"destination-type": "ANYCAST", "persistent": "true", "receipt": "r-%d" % id(payload)}
+            if traceparent:
+                headers["traceparent"] = traceparent
+            data = payload if isinstance(payload, bytes) else payload.encode("utf-8")
+            if kind == "bytes":
+                headers["content-length"] = str(len(data))
+            conn.send("orders.in", data, headers=headers)
+    finally:
+        conn.disconnect(receipt="bye")  # the broker answers the receipt after every frame before it
+
+
+def stomp_rejected(host, port, count, user=USER, password=PASSWORD):
+    import stomp
+
+    got = []
+
+    class Listener(stomp.ConnectionListener):
+        def on_message(self, frame):
+            got.append({"reason": frame.headers.get("rejectReason"), "body": frame.body if isinstance(frame.body, str)
+                        else frame.body.decode("utf-8", "replace")})
+
+    conn = stomp_connect(host, port, user, password)
+    conn.set_listener("", Listener())
+    conn.subscribe("orders.in.rejected", id="1", ack="auto", headers={"subscription-type": "ANYCAST"})
+    deadline = time.time() + 60
+    while len(got) < count and time.time() < deadline:
+        time.sleep(0.05)
+    conn.disconnect()
+    return got[:count]
+
+
+# the malformed cases of each protocol, each with the words its rejectReason must hold
+BAD = {
+    "amqp": [
+        (("data", b"\xc3\x28\x7b\x7d"), "not valid UTF-8"),
+        (("data", b'{"orderId":"TXT-1"}', "text/plain"), "content-type"),
+        (("sequence", ["a", "b"]), "stream message"),
+        (("map", {"orderId": "MAP-1"}), "map message"),
+        (("value", "[]"), "one order per message"),
+        (("value", '{"orderId":"NO-LINES"}'), "lines"),
+    ],
+    "stomp": [
+        (("text", ""), "empty"),
+        (("bytes", b""), "empty"),
+        (("bytes", b"\xff\xfe{}"), "not valid UTF-8"),
+        (("text", '{"orderId":"NO-LINES-S"}'), "lines"),
+    ],
+}
+
+
+def main(argv):
+    mode, proto, host, port = argv[1], argv[2], argv[3], int(argv[4])
+    if mode == "send":
+        with open(argv[5], encoding="utf-8") as f:
+            orders = [line.strip() for line in f if line.strip()]
+        traceparent = argv[6] if len(argv) > 6 else None
+        if proto == "amqp":
+            # half as amqp-value strings, half as data sections with application/json
+            amqp_send(host, port, [("value" if i % 2 == 0 else "data", o) for i, o in enumerate(orders)], traceparent)
+        else:
+            stomp_send(host, port, [("text" if i % 2 == 0 else "bytes", o) for i, o in enumerate(orders)], traceparent)
+    elif mode == "bad":
+        cases = [case for case, _ in BAD[proto]]
+        if proto == "amqp":
+            amqp_send(host, port, cases)
+        else:
+            stomp_send(host, port, cases)
+        print(json.dumps([words for _, words in BAD[proto]]))
+    elif mode == "rejected":
+        count = int(argv[5])
+        got = amqp_rejected(host, port, count) if proto == "amqp" else stomp_rejected(host, port, count)
+        for r in got:
+            print(json.dumps(r))
+    else:
+        raise SystemExit("unknown mode " + mode)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
