@@ -39,6 +39,7 @@ import io.orderflow.order.OrderStatus;
 import io.orderflow.order.OrderSearch;
 import io.orderflow.order.OrderView;
 import io.orderflow.console.ConsoleFiles;
+import io.orderflow.contract.ContractFiles;
 import io.orderflow.outbox.EventConsumer;
 import io.orderflow.outbox.Outbox;
 import io.orderflow.outbox.OutboxRelay;
@@ -177,6 +178,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         registry.bind("orderSearch", new OrderSearch(db.jdbc()));
         registry.bind("stockView", new StockView(db.jdbc()));
         registry.bind("consoleFiles", new ConsoleFiles());
+        registry.bind("contractFiles", new ContractFiles());
 
         // stock service
         Outbox stockOutbox = new Outbox("stock", db.jdbc(), db.dialect());

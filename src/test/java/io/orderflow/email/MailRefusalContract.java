@@ -2,6 +2,8 @@ package io.orderflow.email;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import io.orderflow.contract.EventSchemas;
+import io.orderflow.outbox.Event;
 import io.orderflow.support.FlowTestSupport;
 import io.orderflow.support.RefusingSmtpProxy;
 import jakarta.mail.MessagingException;
@@ -78,6 +80,7 @@ abstract class MailRefusalContract extends FlowTestSupport {
         await().atMost(TIMEOUT).until(() -> get("/api/orders/" + id).body().contains("\"notificationFailure\""));
         String order = get("/api/orders/" + id).body();
         assertThat(order).contains("550 5.1.1", "\"NotificationFailed\"", "\"notifiedAt\" : null");
+        assertThat(new EventSchemas().assertEveryOutboxEventConforms(jdbc())).contains(Event.NOTIFICATION_FAILED);
         String listed = admin("GET", "/admin/dead-letters?source=notifications&orderId=" + id, null);
         assertThat(listed).contains("\"total\" : 1", "notification:" + id, "550 5.1.1");
         assertThat(meter("orderflow_notifications_refused_total")).isGreaterThanOrEqualTo(1);

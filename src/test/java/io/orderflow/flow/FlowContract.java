@@ -1,5 +1,6 @@
 package io.orderflow.flow;
 
+import io.orderflow.contract.EventSchemas;
 import io.orderflow.outbox.Event;
 import io.orderflow.support.FlowTestSupport;
 import org.apache.camel.Exchange;
@@ -47,6 +48,31 @@ abstract class FlowContract extends FlowTestSupport {
         assertThat(email).contains("Message-ID: <" + id + ".confirmation@orderflow>", "To: ann@example.com", "2 x " + sku,
                 "multipart/alternative", "text/plain", "text/html");
         assertThat(count("SELECT COUNT(*) FROM order_event WHERE order_id = ?", id)).isEqualTo(3);
+    }
+
+    @Test
+    void should_emit_every_event_as_its_published_schema_describes() throws Exception {
+        String sku = unique("SCHEMA");
+        stock("sku,quantity\n" + sku + ",1\n");
+        String confirmed = unique("SC");
+        String rejected = unique("SR");
+        drop("orders", confirmed + ".json", order(confirmed, "sc@example.com", sku, "1"));
+        awaitNotified(confirmed);
+        drop("orders", rejected + ".json", order(rejected, "sr@example.com", sku, "1", unique("NOPE"), "2"));
+        awaitNotified(rejected);
+
+        assertThat(new EventSchemas().assertEveryOutboxEventConforms(jdbc()))
+                .contains(Event.ORDER_PLACED, Event.STOCK_RESERVED, Event.OUT_OF_STOCK, Event.CUSTOMER_NOTIFIED);
+
+        // the contract as the API serves it, its relative references resolving against the API too
+        HttpResponse<String> asyncapi = get("/api/contract/asyncapi.yaml");
+        assertThat(asyncapi.statusCode()).isEqualTo(200);
+        assertThat(asyncapi.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/yaml"));
+        assertThat(asyncapi.body()).startsWith("asyncapi: 3.0.0").contains("'events/OutOfStock.v1.schema.json'", "'../schema/order.schema.json'");
+        assertThat(get("/api/contract/events/OutOfStock.v1.schema.json").body()).contains("\"const\": \"OutOfStock\"");
+        assertThat(get("/api/schema/order.schema.json").body()).contains("\"orderId\"");
+        assertThat(get("/api/contract/events/Nothing.v1.schema.json").statusCode()).isEqualTo(404);
+        assertThat(get("/api/contract/%2e%2e/application.properties").statusCode()).isEqualTo(404);
     }
 
     @Test
