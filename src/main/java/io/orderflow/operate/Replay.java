@@ -1,6 +1,7 @@
 package io.orderflow.operate;
 
 import io.orderflow.broker.EventTopology;
+import io.orderflow.outbox.EventHeaders;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
@@ -107,10 +108,7 @@ final class Replay {
                     takers.forEach(q -> byQueue.merge(q, 1, Integer::sum));
                     if (!dryRun) {
                         TextMessage message = session.createTextMessage(row.payload());
-                        message.setStringProperty("eventType", row.type());
-                        message.setStringProperty("eventId", row.eventId());
-                        message.setStringProperty("orderId", row.orderId());
-                        message.setStringProperty("JMSXGroupID", row.orderId());
+                        EventHeaders.set(message, row.eventId(), row.type(), row.orderId(), row.payload());
                         message.setBooleanProperty("replayed", true);
                         // no duplicate-detection id: the broker would drop an event it relayed before
                         producer.send(message);

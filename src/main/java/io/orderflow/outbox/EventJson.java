@@ -53,6 +53,30 @@ public final class EventJson {
         return event;
     }
 
+    /**
+     * The occurredAt of an event's JSON as {@link #write} wrote it, found without parsing the whole
+     * event (the relays set it on every message they publish); null if it is not there.
+     */
+    public static String occurredAt(String json) {
+        String key = "\"occurredAt\":\"";
+        int start = json.indexOf(key);
+        if (start < 0) {
+            JsonNode at = readTreeOrNull(json);
+            return at == null || !at.path("occurredAt").isTextual() ? null : at.path("occurredAt").asText();
+        }
+        int from = start + key.length();
+        int end = json.indexOf('"', from);
+        return end < 0 ? null : json.substring(from, end);
+    }
+
+    private static JsonNode readTreeOrNull(String json) {
+        try {
+            return MAPPER.readTree(json);
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
     public static JsonNode tree(Object value) {
         return MAPPER.valueToTree(value);
     }

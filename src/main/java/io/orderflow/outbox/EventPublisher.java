@@ -95,11 +95,7 @@ final class EventPublisher implements AutoCloseable {
 
     private TextMessage message(OutboxRow row) throws JMSException {
         TextMessage message = session.createTextMessage(row.payload());
-        message.setStringProperty("eventType", row.eventType());
-        message.setStringProperty("eventId", row.eventId());
-        message.setStringProperty("orderId", row.orderId());
-        // one message group per order: its events are consumed in the order they were published
-        message.setStringProperty("JMSXGroupID", row.orderId());
+        EventHeaders.set(message, row.eventId(), row.eventType(), row.orderId(), row.payload());
         message.setStringProperty(DUPLICATE_ID, row.eventId());
         return message;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.orderflow.support.MachinePart;
 import io.orderflow.support.OrderflowProcess;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,12 +28,15 @@ import static org.awaitility.Awaitility.await;
  * Orders from clients in another language, through the jar: a Python client (Debian's
  * python3-qpid-proton and python3-stomp) sends over AMQP 1.0 and STOMP to the embedded broker's
  * one TCP port, one message per order in each protocol's natural forms, and reads the rejected ones
- * back with their reasons.
+ * back with their reasons; and a Python subscriber takes every event through a durable AMQP
+ * subscription of its own, checking each against the published schemas.
  */
 class OtherLanguagesIT {
 
     private static final int ORDERS = Integer.getInteger("orderflow.test.protocol-orders", 1_000);
     private static final Path CLIENT = Path.of("src/test/python/order_client.py").toAbsolutePath();
+    private static final Path SUBSCRIBER = Path.of("src/test/python/event_subscriber.py").toAbsolutePath();
+    private static final Path CONTRACT_EVENTS = Path.of("src/main/resources/contract/events").toAbsolutePath();
     private static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Debian's Python, where apt installs the clients (a python3 earlier on the PATH may be another) */
@@ -43,8 +47,9 @@ class OtherLanguagesIT {
 
     @BeforeAll
     static void pythonClients() throws Exception {
-        MachinePart.require(python("import proton, proton.utils, stomp") == 0,
-                "Python's AMQP and STOMP clients are missing: apt-get install python3-qpid-proton python3-stomp");
+        MachinePart.require(python("import proton, proton.utils, stomp, jsonschema") == 0,
+                "Python's AMQP and STOMP clients or its JSON Schema validator are missing: "
+                        + "apt-get install python3-qpid-proton python3-stomp python3-jsonschema");
     }
 
     @ParameterizedTest
@@ -116,6 +121,92 @@ class OtherLanguagesIT {
             assertThat(app.get("/api/orders/" + id).body()).contains("\"status\" : \"CONFIRMED\"");
             assertThat(app.stop()).as("exit code after SIGTERM").isIn(0, 143);
         }
+    }
+
+    @Test
+    void should_give_a_durable_amqp_subscriber_every_event_across_a_restart_each_as_its_published_schema_says() throws Exception {
+        int orders = 100;
+        try (OrderflowProcess app = new OrderflowProcess(work)) {
+            app.start();
+            assertThat(subscriber("subscribe", app).exitValue()).as(Files.readString(work.resolve("subscriber-subscribe.err"))).isZero();
+            OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nP-1," + orders + "\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
+
+            // half the orders, a restart (the subscriber is not connected throughout), the other half
+            for (int half = 0; half < 2; half++) {
+                List<String> lines = new ArrayList<>();
+                for (int i = half * orders / 2; i < (half + 1) * orders / 2; i++) {
+                    lines.add(order("SUB-" + i));
+                }
+                Path file = work.resolve("orders-" + half + ".txt");
+                Files.write(file, lines, StandardCharsets.UTF_8);
+                run("send", "amqp", app, file.toString());
+                int mailed = (half + 1) * orders / 2;
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> app.mails() >= mailed);
+                if (half == 0) {
+                    assertThat(app.stop()).as("exit code after SIGTERM").isIn(0, 143);
+                    app.start();
+                }
+            }
+
+            Process receive = subscriber("receive", app, CONTRACT_EVENTS.toString(), String.valueOf(3 * orders));
+            assertThat(receive.exitValue()).as(Files.readString(work.resolve("subscriber-receive.err"))).isZero();
+            JsonNode summary = JSON.readTree(Files.readString(work.resolve("subscriber-receive.out")));
+            assertThat(summary.get("problems")).as("events against their schemas and CloudEvents attributes").isEmpty();
+            assertThat(summary.get("events").asInt()).isEqualTo(3 * orders);
+            assertThat(summary.get("types").get("OrderPlaced").asInt()).isEqualTo(orders);
+            assertThat(summary.get("types").get("StockReserved").asInt()).isEqualTo(orders);
+            assertThat(summary.get("types").get("CustomerNotified").asInt()).isEqualTo(orders);
+            assertThat(app.stop()).as("exit code after SIGTERM").isIn(0, 143);
+        }
+    }
+
+    @Test
+    void should_run_the_docs_python_subscriber_as_it_stands_and_give_it_each_decision_once() throws Exception {
+        String page = Files.readString(Path.of("docs/events.md"));
+        int section = page.indexOf("## Subscribing from another system");
+        int start = page.indexOf("```python\n", section);
+        assertThat(section).isNotNegative();
+        assertThat(start).isNotNegative();
+        Path example = work.resolve("subscriber_example.py");
+        Files.writeString(example, page.substring(start + "```python\n".length(), page.indexOf("\n```", start)) + "\n");
+        try (OrderflowProcess app = new OrderflowProcess(work)) {
+            // the example names the default port; the test's instance has its own
+            Files.writeString(example, Files.readString(example).replace("127.0.0.1:61616", "127.0.0.1:" + app.brokerPort));
+            app.start();
+            assertThat(example(example, "3").exitValue()).as("the first run, which subscribes").isZero();
+            OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nP-1,2\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
+            Path file = work.resolve("orders.txt");
+            Files.write(file, List.of(order("DOC-1"), order("DOC-2"), order("DOC-3")), StandardCharsets.UTF_8);
+            run("send", "amqp", app, file.toString());
+            await().atMost(Duration.ofSeconds(60)).until(() -> app.mails() >= 3);
+
+            assertThat(example(example, "5").exitValue()).as(Files.readString(work.resolve("example.err"))).isZero();
+            // stock for two: which two is the stock service's order of work, not the sender's
+            List<String> printed = Files.readAllLines(work.resolve("example.out"));
+            assertThat(printed).hasSize(3);
+            assertThat(printed.stream().map(l -> l.split(" ")[1])).containsExactlyInAnyOrder("DOC-1", "DOC-2", "DOC-3");
+            assertThat(printed.stream().map(l -> l.split(" ")[0]))
+                    .containsExactlyInAnyOrder("StockReserved", "StockReserved", "OutOfStock");
+            assertThat(app.stop()).as("exit code after SIGTERM").isIn(0, 143);
+        }
+    }
+
+    private Process example(Path script, String idleSeconds) throws Exception {
+        Process p = new ProcessBuilder(PYTHON, script.toString(), idleSeconds).redirectOutput(work.resolve("example.out").toFile())
+                .redirectError(work.resolve("example.err").toFile()).start();
+        assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("the docs' subscriber finished").isTrue();
+        return p;
+    }
+
+    private Process subscriber(String mode, OrderflowProcess app, String... more) throws Exception {
+        List<String> command = new ArrayList<>(List.of(PYTHON, SUBSCRIBER.toString(), mode, "127.0.0.1", String.valueOf(app.brokerPort)));
+        command.addAll(List.of(more));
+        Process p = new ProcessBuilder(command).redirectOutput(work.resolve("subscriber-" + mode + ".out").toFile())
+                .redirectError(work.resolve("subscriber-" + mode + ".err").toFile()).start();
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("python subscriber %s finished", mode).isTrue();
+        return p;
     }
 
     private static String order(String id) {

@@ -279,6 +279,9 @@ abstract class AdminApiContract extends FlowTestSupport {
             Exchange e = consumer.receive("jms:queue:orderflow.events::" + queue, 10_000);
             assertThat(e).isNotNull();
             assertThat(e.getIn().getHeader("eventType", String.class)).isIn("StockReserved", "OutOfStock");
+            // a replayed event is the same CloudEvent as when it was first published
+            assertThat(e.getIn().getHeader("cloudEvents_id", String.class)).isEqualTo(e.getIn().getHeader("eventId", String.class));
+            assertThat(e.getIn().getHeader("cloudEvents_source", String.class)).isEqualTo("/orderflow/stock");
             found |= decision.equals(e.getIn().getHeader("eventId", String.class));
         }
         assertThat(found).as("the order's StockReserved, with its event id").isTrue();
