@@ -35,6 +35,7 @@ import io.orderflow.order.OrderFiles;
 import io.orderflow.order.OrderFormat;
 import io.orderflow.order.OrderIntake;
 import io.orderflow.order.OrderMessages;
+import io.orderflow.order.OrderRequests;
 import io.orderflow.order.OrderStatus;
 import io.orderflow.order.OrderSearch;
 import io.orderflow.order.OrderView;
@@ -243,6 +244,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
 
         DiskSpace disk = new DiskSpace(context, settings.dataDir(), settings.getLong("orderflow.disk.min-free-mb") * 1024 * 1024, meters);
         registry.bind("diskSpace", disk);
+        registry.bind("orderRequests", new OrderRequests(format, intake, new OrderView(db.jdbc()), maxFileSize, disk::ok, meters));
         registry.bind("diskHealth", new DependencyHealth("disk", disk::ok));
         Callable<Boolean> databaseUp = () -> db.jdbc().queryForObject("SELECT 1", Integer.class) == 1;
         registry.bind("databaseHealth", new DependencyHealth("database", databaseUp));

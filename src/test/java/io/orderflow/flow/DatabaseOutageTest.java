@@ -25,7 +25,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * PostgreSQL goes away (its connections dropped, new ones refused) while a file and a JMS order
  * arrive: nothing is rejected or dead-lettered, the file stays in the inbox, the message is not
- * acknowledged, and everything is processed once the database is back.
+ * acknowledged, an order over HTTP is answered 503 and written once retried, and everything is
+ * processed once the database is back.
  */
 class DatabaseOutageTest extends OrderflowTestSupport {
 
@@ -71,12 +72,22 @@ class DatabaseOutageTest extends OrderflowTestSupport {
         await().during(Duration.ofSeconds(OUTAGE_S)).atMost(Duration.ofSeconds(OUTAGE_S + 15)).until(() ->
                 Files.exists(inbox.resolve("during-outage.json")) && !Files.exists(dataDir.resolve("orders/error/during-outage.json"))
                         && context.getInflightRepository().size("order-messages") == 1);
+        // an order over HTTP is answered 503 with Retry-After, and nothing of it is written
+        HttpResponse<String> refused = post(order("OUT-C"));
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+        assertThat(refused.body()).contains("nothing was written");
         long restored = System.nanoTime();
 
         proxy.restore();
+        await().atMost(Duration.ofSeconds(30)).until(() -> health().startsWith("{\"status\":\"UP\""));
+        assertThat(configuration.database().jdbc().queryForObject("SELECT COUNT(*) FROM orders WHERE order_id = 'OUT-C'", Integer.class))
+                .isZero();
+        // the client's retry
+        assertThat(post(order("OUT-C")).statusCode()).isEqualTo(201);
         // processing resumes within 30 s of the database returning
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dataDir.resolve("orders/done/during-outage.json")));
-        for (String id : new String[] {"OUT-A", "OUT-B"}) {
+        for (String id : new String[] {"OUT-A", "OUT-B", "OUT-C"}) {
             await().atMost(Duration.ofSeconds(30)).until(() -> "CONFIRMED".equals(configuration.database().jdbc().query(
                     "SELECT status FROM orders WHERE order_id = ?", rs -> rs.next() ? rs.getString(1) : null, id)));
         }
@@ -86,7 +97,7 @@ class DatabaseOutageTest extends OrderflowTestSupport {
         assertThat(consumer.receiveNoWait("jms:queue:orders.in.rejected")).isNull();
         assertThat(consumer.receiveNoWait("jms:queue:orderflow.dead-letter")).isNull();
         assertThat(configuration.database().jdbc().queryForObject("SELECT reserved FROM stock_item WHERE sku = 'OUT-1'", Integer.class))
-                .isEqualTo(4);
+                .isEqualTo(6);
     }
 
     private boolean retriedInPlace(String routeId) {
@@ -96,6 +107,12 @@ class DatabaseOutageTest extends OrderflowTestSupport {
 
     private static String order(String id) {
         return "{\"orderId\":\"" + id + "\",\"customer\":{\"email\":\"o@example.com\"},\"lines\":[{\"sku\":\"OUT-1\",\"quantity\":2}]}";
+    }
+
+    private HttpResponse<String> post(String json) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/api/orders"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private String health() throws Exception {

@@ -51,6 +51,42 @@ abstract class FlowContract extends FlowTestSupport {
     }
 
     @Test
+    void should_take_an_order_over_http_once_whoever_posts_it_and_answer_each_problem_with_its_status() throws Exception {
+        String sku = unique("HTTP");
+        stock("sku,quantity\n" + sku + ",5\n");
+        String id = unique("H");
+        String body = order(id, "h@example.com", sku, "1");
+        // 100 POSTs of one order from 10 threads at once: one records it, 99 find it recorded
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(10);
+        List<java.util.concurrent.Future<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            answers.add(pool.submit(() -> post("/api/orders", "application/json", body)));
+        }
+        Map<Integer, Integer> byStatus = new HashMap<>();
+        for (var a : answers) {
+            HttpResponse<String> r = a.get();
+            byStatus.merge(r.statusCode(), 1, Integer::sum);
+            assertThat(r.headers().firstValue("Location")).hasValue("/api/orders/" + id);
+        }
+        pool.shutdown();
+        assertThat(byStatus).containsExactlyInAnyOrderEntriesOf(Map.of(201, 1, 200, 99));
+        awaitNotified(id);
+        assertThat(count("SELECT COUNT(*) FROM order_event WHERE order_id = ? AND event_type = 'OrderPlaced'", id)).isEqualTo(1);
+        assertThat(stockOf(sku)).containsExactly(5, 1);
+
+        HttpResponse<String> conflict = post("/api/orders", "application/json", order(id, "h@example.com", sku, "2"));
+        assertThat(conflict.statusCode()).isEqualTo(409);
+        assertThat(conflict.body()).contains("conflicts", id);
+        HttpResponse<String> invalid = post("/api/orders", "application/json", "{\"orderId\":\"" + unique("H") + "\",\"lines\":[]}");
+        assertThat(invalid.statusCode()).isEqualTo(400);
+        assertThat(invalid.body()).contains("problems", "customer", "lines");
+        assertThat(post("/api/orders", "application/json", "[" + body + "]").body()).contains("one order per request");
+        assertThat(post("/api/orders", "application/json", "").statusCode()).isEqualTo(400);
+        assertThat(post("/api/orders", "text/plain", body).statusCode()).isEqualTo(415);
+        assertThat(post("/api/orders", "application/json", " ".repeat(10 * 1024 * 1024 + 1)).statusCode()).isEqualTo(413);
+    }
+
+    @Test
     void should_emit_every_event_as_its_published_schema_describes() throws Exception {
         String sku = unique("SCHEMA");
         stock("sku,quantity\n" + sku + ",1\n");

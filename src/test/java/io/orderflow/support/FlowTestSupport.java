@@ -94,6 +94,12 @@ public abstract class FlowTestSupport extends OrderflowTestSupport {
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    protected HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** The next event about the order on one of the services' queues (orderflow.events.<service>), skipping others. */
     protected org.apache.camel.Exchange awaitEvent(String service, String orderId) {
         String queue = "jms:queue:orderflow.events::orderflow.events." + service;
