@@ -9,7 +9,8 @@ orders.in.rejected back with each message's rejectReason.
   order_client.py rejected amqp|stomp HOST PORT N    prints N rejections as JSON lines
 
 Credentials, when the broker asks for them, come from ORDERFLOW_BROKER_USER and
-ORDERFLOW_BROKER_PASSWORD.
+ORDERFLOW_BROKER_PASSWORD; with ORDERFLOW_TLS_CA (a PEM file) the client speaks TLS, checking the
+broker's certificate and name, and presents ORDERFLOW_TLS_CERT and ORDERFLOW_TLS_KEY if set.
 
 The malformed cases are built here, so that what goes wrong is each protocol's own framing.
 """
@@ -20,12 +21,26 @@ import time
 
 USER = os.environ.get("ORDERFLOW_BROKER_USER") or None
 PASSWORD = os.environ.get("ORDERFLOW_BROKER_PASSWORD") or None
+# TLS: the CA (PEM) the broker's certificate is checked against, and the client's own certificate
+# and key (PEM) when the broker asks for one
+TLS_CA = os.environ.get("ORDERFLOW_TLS_CA") or None
+TLS_CERT = os.environ.get("ORDERFLOW_TLS_CERT") or None
+TLS_KEY = os.environ.get("ORDERFLOW_TLS_KEY") or None
 
 
 def amqp_connect(host, port, user, password, timeout):
+    from proton import SSLDomain
     from proton.utils import BlockingConnection
+    domain = None
+    if TLS_CA:
+        domain = SSLDomain(SSLDomain.MODE_CLIENT)
+        domain.set_trusted_ca_db(TLS_CA)
+        domain.set_peer_authentication(SSLDomain.VERIFY_PEER_NAME)
+        if TLS_CERT:
+            domain.set_credentials(TLS_CERT, TLS_KEY, None)
     # PLAIN over a plain TCP connection must be allowed explicitly
-    return BlockingConnection("amqp://%s:%d" % (host, port), user=user, password=password, timeout=timeout,
+    return BlockingConnection("%s://%s:%d" % ("amqps" if TLS_CA else "amqp", host, port), user=user, password=password,
+                              timeout=timeout, ssl_domain=domain,
                               allowed_mechs="PLAIN" if user else "ANONYMOUS", allow_insecure_mechs=True)
 
 
@@ -79,6 +94,8 @@ def amqp_rejected(host, port, count, user=USER, password=PASSWORD):
 def stomp_connect(host, port, user=USER, password=PASSWORD):
     import stomp
     conn = stomp.Connection([(host, port)], auto_content_length=False)
+    if TLS_CA:
+        conn.set_ssl(for_hosts=[(host, port)], ca_certs=TLS_CA, cert_file=TLS_CERT, key_file=TLS_KEY)
     conn.connect(user, password, wait=True)
     return conn
 

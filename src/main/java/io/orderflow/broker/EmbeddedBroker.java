@@ -3,6 +3,9 @@ package io.orderflow.broker;
 import io.orderflow.config.Settings;
 import io.orderflow.config.SettingsException;
 import org.apache.activemq.artemis.api.core.SimpleString;
+import org.apache.activemq.artemis.api.core.TransportConfiguration;
+import org.apache.activemq.artemis.core.remoting.impl.netty.NettyAcceptorFactory;
+import org.apache.activemq.artemis.core.remoting.impl.netty.TransportConstants;
 import org.apache.activemq.artemis.core.config.Configuration;
 import org.apache.activemq.artemis.core.config.DivertConfiguration;
 import org.apache.activemq.artemis.core.config.TransformerConfiguration;
@@ -31,8 +34,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The Artemis broker inside the orderflow process: persistent journal under the data dir, synced
- * on every commit; an in-VM acceptor for orderflow itself and a TCP acceptor (CORE and OpenWire,
- * so ActiveMQ Classic clients can send orders) on orderflow.broker.listen.
+ * on every commit; an in-VM acceptor for orderflow itself and a TCP acceptor (CORE, OpenWire, AMQP
+ * 1.0 and STOMP, TLS with a keystore) on orderflow.broker.listen.
  */
 public final class EmbeddedBroker implements AutoCloseable {
 
@@ -95,11 +98,10 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.setGracefulShutdownTimeout(10_000);
         try {
             config.addAcceptorConfiguration("in-vm", "vm://0");
-            config.addAcceptorConfiguration("tcp", "tcp://" + listen.getHost() + ":" + listen.getPort()
-                    + "?protocols=CORE,OPENWIRE,AMQP,STOMP");
         } catch (Exception e) {
             throw new SettingsException("orderflow.broker.listen: " + e.getMessage());
         }
+        config.addAcceptorConfiguration(new TransportConfiguration(NettyAcceptorFactory.class.getName(), tcpAcceptor(settings), "tcp"));
         String user = settings.get("orderflow.broker.user");
         if (user.isEmpty()) {
             config.setSecurityEnabled(false);
@@ -125,6 +127,41 @@ public final class EmbeddedBroker implements AutoCloseable {
         config.addDivertConfiguration(oversizedOrders(settings.getLong("orderflow.orders.max-file-size")));
         broker.setConfiguration(config);
         return broker;
+    }
+
+    /**
+     * The acceptor on orderflow.broker.listen: one port for CORE, OpenWire, AMQP 1.0 and STOMP, so
+     * that clients in any language reach orderflow with the library they have; with a keystore,
+     * TLS for all of them, and client certificates when asked for.
+     */
+    static Map<String, Object> tcpAcceptor(Settings settings) {
+        URI listen = settings.brokerListen();
+        Map<String, Object> params = new java.util.HashMap<>();
+        params.put(TransportConstants.HOST_PROP_NAME, listen.getHost());
+        params.put(TransportConstants.PORT_PROP_NAME, listen.getPort());
+        params.put(TransportConstants.PROTOCOLS_PROP_NAME, "CORE,OPENWIRE,AMQP,STOMP");
+        String keystore = settings.get("orderflow.broker.tls.keystore");
+        if (keystore.isEmpty()) {
+            if (!Settings.isLoopback(listen.getHost())) {
+                LOG.warn("orderflow.broker.listen {} is beyond loopback without TLS: clients' credentials and orders cross "
+                        + "the network in the clear; set orderflow.broker.tls.keystore", listen);
+            }
+            return params;
+        }
+        params.put(TransportConstants.SSL_ENABLED_PROP_NAME, true);
+        params.put(TransportConstants.KEYSTORE_PATH_PROP_NAME, keystore);
+        params.put(TransportConstants.KEYSTORE_PASSWORD_PROP_NAME, settings.get("orderflow.broker.tls.keystore-password"));
+        String truststore = settings.get("orderflow.broker.tls.truststore");
+        if (!truststore.isEmpty()) {
+            params.put(TransportConstants.TRUSTSTORE_PATH_PROP_NAME, truststore);
+            params.put(TransportConstants.TRUSTSTORE_PASSWORD_PROP_NAME, settings.get("orderflow.broker.tls.truststore-password"));
+        }
+        switch (settings.get("orderflow.broker.tls.client-certificates")) {
+            case "required" -> params.put(TransportConstants.NEED_CLIENT_AUTH_PROP_NAME, true);
+            case "wanted" -> params.put(TransportConstants.WANT_CLIENT_AUTH_PROP_NAME, true);
+            default -> { }
+        }
+        return params;
     }
 
     /**

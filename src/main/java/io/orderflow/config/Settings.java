@@ -172,6 +172,24 @@ public final class Settings {
         }
         if (brokerEmbedded()) {
             URI listen = brokerListen();
+            String clientCertificates = get("orderflow.broker.tls.client-certificates");
+            if (!Set.of("none", "wanted", "required").contains(clientCertificates)) {
+                throw new SettingsException("orderflow.broker.tls.client-certificates must be none, wanted or required, not '"
+                        + clientCertificates + "'");
+            }
+            if (!clientCertificates.equals("none") && get("orderflow.broker.tls.truststore").isEmpty()) {
+                throw new SettingsException("orderflow.broker.tls.client-certificates=" + clientCertificates
+                        + " needs orderflow.broker.tls.truststore: the certificates to check clients' against");
+            }
+            if (!clientCertificates.equals("none") && get("orderflow.broker.tls.keystore").isEmpty()) {
+                throw new SettingsException("orderflow.broker.tls.client-certificates=" + clientCertificates
+                        + " needs TLS: set orderflow.broker.tls.keystore");
+            }
+            for (String store : new String[] {"orderflow.broker.tls.keystore", "orderflow.broker.tls.truststore"}) {
+                if (!get(store).isEmpty() && !java.nio.file.Files.isReadable(java.nio.file.Path.of(get(store)))) {
+                    throw new SettingsException(store + " " + get(store) + " cannot be read");
+                }
+            }
             if (!isLoopback(listen.getHost()) && (get("orderflow.broker.user").isEmpty()
                     || get("orderflow.broker.password").isEmpty())) {
                 throw new SettingsException("orderflow.broker.listen " + listen + " is beyond loopback: set "
@@ -195,7 +213,7 @@ public final class Settings {
             java.util.regex.Pattern.compile("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
 
     /** Only literal loopback addresses and "localhost": a name like 127.0.0.1.example.com can resolve anywhere. */
-    private static boolean isLoopback(String host) {
+    public static boolean isLoopback(String host) {
         return host != null && (host.equals("localhost") || LOOPBACK_V4.matcher(host).matches() || host.equals("::1")
                 || host.equals("[::1]"));
     }

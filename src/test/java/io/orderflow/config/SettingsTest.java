@@ -101,6 +101,16 @@ class SettingsTest {
     }
 
     @Test
+    void should_refuse_broker_tls_settings_that_cannot_work() {
+        assertThat(refusal(Map.of("orderflow.broker.tls.client-certificates", "maybe")))
+                .contains("orderflow.broker.tls.client-certificates must be none, wanted or required");
+        assertThat(refusal(Map.of("orderflow.broker.tls.client-certificates", "required")))
+                .contains("needs orderflow.broker.tls.truststore");
+        assertThat(refusal(Map.of("orderflow.broker.tls.keystore", "/nonexistent/broker.p12")))
+                .contains("orderflow.broker.tls.keystore /nonexistent/broker.p12 cannot be read");
+    }
+
+    @Test
     void should_default_to_an_embedded_broker_on_loopback_and_the_http_api_on_loopback() {
         Settings settings = load(Map.of());
 

@@ -124,6 +124,58 @@ class OtherLanguagesIT {
     }
 
     @Test
+    void should_speak_tls_on_every_protocol_and_refuse_a_client_without_a_certificate_when_one_is_required() throws Exception {
+        Path tls = Files.createDirectories(work.resolve("tls"));
+        // the broker's key and certificate, for localhost, and a client's; the truststore holds the client's
+        tool(tls, "keytool", "-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=localhost",
+                "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12", "-keystore", "broker.p12",
+                "-storepass", "broker-pass", "-keypass", "broker-pass");
+        tool(tls, "keytool", "-exportcert", "-alias", "broker", "-keystore", "broker.p12", "-storepass", "broker-pass", "-rfc",
+                "-file", "broker.pem");
+        tool(tls, "keytool", "-genkeypair", "-alias", "shop", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=shop",
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", "shop.p12", "-storepass", "shop-pass", "-keypass", "shop-pass");
+        tool(tls, "keytool", "-exportcert", "-alias", "shop", "-keystore", "shop.p12", "-storepass", "shop-pass", "-rfc",
+                "-file", "shop.pem");
+        tool(tls, "keytool", "-importcert", "-noprompt", "-alias", "shop", "-file", "shop.pem", "-storetype", "PKCS12",
+                "-keystore", "clients.p12", "-storepass", "clients-pass");
+        tool(tls, "openssl", "pkcs12", "-in", "shop.p12", "-nocerts", "-nodes", "-passin", "pass:shop-pass", "-out", "shop.key");
+
+        try (OrderflowProcess app = new OrderflowProcess(work)) {
+            app.with("orderflow.broker.tls.keystore", tls.resolve("broker.p12").toString())
+                    .with("orderflow.broker.tls.keystore-password", "broker-pass")
+                    .with("orderflow.broker.tls.truststore", tls.resolve("clients.p12").toString())
+                    .with("orderflow.broker.tls.truststore-password", "clients-pass")
+                    .with("orderflow.broker.tls.client-certificates", "required").start();
+            OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nP-1,10\n");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
+            Map<String, String> trusting = Map.of("ORDERFLOW_TLS_CA", tls.resolve("broker.pem").toString());
+            Map<String, String> withCertificate = Map.of("ORDERFLOW_TLS_CA", tls.resolve("broker.pem").toString(),
+                    "ORDERFLOW_TLS_CERT", tls.resolve("shop.pem").toString(), "ORDERFLOW_TLS_KEY", tls.resolve("shop.key").toString());
+            for (String protocol : List.of("amqp", "stomp")) {
+                String id = "TLS-" + protocol.toUpperCase();
+                Path file = work.resolve("tls-" + protocol + ".txt");
+                Files.writeString(file, order(id) + "\n");
+                assertThat(client(Map.of(), "localhost", "send", protocol, app, file.toString()).exitValue())
+                        .as("%s in the clear", protocol).isNotZero();
+                assertThat(client(trusting, "localhost", "send", protocol, app, file.toString()).exitValue())
+                        .as("%s over TLS without a client certificate", protocol).isNotZero();
+                Process sent = client(withCertificate, "localhost", "send", protocol, app, file.toString());
+                assertThat(sent.exitValue()).as("%s over TLS with its certificate: %s", protocol,
+                        Files.readString(work.resolve("client-send.err"))).isZero();
+                await().atMost(Duration.ofSeconds(60)).until(() -> app.settled(id));
+            }
+            assertThat(app.stop()).as("exit code after SIGTERM").isIn(0, 143);
+        }
+    }
+
+    private static void tool(Path dir, String... command) throws Exception {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command) + ": " + out).isZero();
+    }
+
+    @Test
     void should_give_a_durable_amqp_subscriber_every_event_across_a_restart_each_as_its_published_schema_says() throws Exception {
         int orders = 100;
         try (OrderflowProcess app = new OrderflowProcess(work)) {
@@ -221,7 +273,13 @@ class OtherLanguagesIT {
     }
 
     private Process client(Map<String, String> env, String mode, String protocol, OrderflowProcess app, String... more) throws Exception {
-        List<String> command = new ArrayList<>(List.of(PYTHON, CLIENT.toString(), mode, protocol, "127.0.0.1",
+        return client(env, "127.0.0.1", mode, protocol, app, more);
+    }
+
+    /** The client against the host by this name: a TLS client checks it against the broker's certificate. */
+    private Process client(Map<String, String> env, String host, String mode, String protocol, OrderflowProcess app,
+                           String... more) throws Exception {
+        List<String> command = new ArrayList<>(List.of(PYTHON, CLIENT.toString(), mode, protocol, host,
                 String.valueOf(app.brokerPort)));
         command.addAll(List.of(more));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(work.resolve("client-" + mode + ".out").toFile())
