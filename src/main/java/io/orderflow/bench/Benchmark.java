@@ -44,7 +44,7 @@ public final class Benchmark {
             Map.entry("pg-password", ""), Map.entry("orders", "2000"), Map.entry("warmup", "3000"), Map.entry("rates", "50,100"),
             Map.entry("rate-seconds", "10"), Map.entry("relay-events", "20000"), Map.entry("concurrency", "4"),
             Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("console-orders", "0"),
-            Map.entry("tcp-rates", "50,100,200,max"), Map.entry("tcp-clients", "1,4"), Map.entry("tcp-seconds", "10"),
+            Map.entry("tcp-protocols", "core"), Map.entry("tcp-rates", "50,100,200,max"), Map.entry("tcp-clients", "1,4"), Map.entry("tcp-seconds", "10"),
             Map.entry("tcp-orders", "5000"), Map.entry("tcp-idle-seconds", "10"), Map.entry("tcp-warmup-seconds", "60"), Map.entry("tcp-jvm", ""), Map.entry("tcp-settings", ""), Map.entry("tcp-jfr", ""), Map.entry("tcp-jar", ""),
             Map.entry("broker-url", ""), Map.entry("broker-user", ""), Map.entry("broker-password", ""),
             Map.entry("only", ""), Map.entry("out", "")));
@@ -60,7 +60,7 @@ public final class Benchmark {
             if (!a.startsWith("--") || !a.contains("=") || !options.containsKey(a.substring(2, a.indexOf('=')))) {
                 throw new IllegalArgumentException("unknown option " + a + "; options: --db=embedded|h2|postgres --pg-url= --pg-user= "
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
-                        + "--skus=N --tcp-rates=50,100,200,max (empty skips the TCP clients' phase) --tcp-clients=1,4 --tcp-seconds=N --tcp-orders=N "
+                        + "--skus=N --tcp-protocols=core,amqp,stomp,http --tcp-rates=50,100,200,max (empty skips the TCP clients' phase) --tcp-clients=1,4 --tcp-seconds=N --tcp-orders=N "
                         + "--tcp-idle-seconds=N --tcp-warmup-seconds=N --tcp-jvm='JVM options' --tcp-settings='key=value;key=value' --tcp-jfr=file.jfr (a profile of the first paced run) --tcp-jar=other.jar (measure another build) --only=tcp "
                         + "--only=broker --broker-url=URL --broker-user= --broker-password= (an external broker's ceiling beside the embedded one's) "
                         + "--retention-rows=N (the retention benchmark instead) --console-orders=N (the console's pages instead) --out=file.json");
@@ -211,6 +211,10 @@ public final class Benchmark {
             throw new IllegalArgumentException("--only=tcp needs --tcp-rates");
         }
         List<String> rates = List.of(options.get("tcp-rates").replace(" ", "").split(","));
+        List<String> protocols = List.of(options.get("tcp-protocols").replace(" ", "").toLowerCase(java.util.Locale.ROOT).split(","));
+        if (!OrderClient.PROTOCOLS.containsAll(protocols)) {
+            throw new IllegalArgumentException("--tcp-protocols takes " + String.join(",", OrderClient.PROTOCOLS) + ", not " + options.get("tcp-protocols"));
+        }
         List<Integer> clients = java.util.Arrays.stream(options.get("tcp-clients").split(",")).map(String::trim).map(Integer::valueOf).toList();
         Map<String, String> extra = new LinkedHashMap<>();
         for (String kv : options.get("tcp-settings").split(";")) {
@@ -218,13 +222,13 @@ public final class Benchmark {
                 extra.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
             }
         }
-        LoneClients.Plan plan = new LoneClients.Plan(rates, clients, opt("tcp-seconds"), opt("tcp-orders"), opt("warmup"), opt("tcp-warmup-seconds"),
+        LoneClients.Plan plan = new LoneClients.Plan(protocols, rates, clients, opt("tcp-seconds"), opt("tcp-orders"), opt("warmup"), opt("tcp-warmup-seconds"),
                 opt("tcp-idle-seconds"), options.get("tcp-jvm").isBlank() ? List.of() : List.of(options.get("tcp-jvm").trim().split("\\s+")),
                 extra, options.get("tcp-jfr"), options.get("tcp-jar"));
         int phase = options.get("only").equals("tcp") ? 1 : 5;
-        say("[%d/%d] clients over TCP, one persistent message per order, no transaction, to the jar run as a process of its own: "
-                + "%s orders/s from %s clients", phase, options.get("only").equals("tcp") ? 1 : phases(), options.get("tcp-rates"),
-                options.get("tcp-clients"));
+        say("[%d/%d] clients over TCP (%s), one persistent message or request per order, no transaction, to the jar run as a process "
+                + "of its own: %s orders/s from %s clients", phase, options.get("only").equals("tcp") ? 1 : phases(), String.join(", ", protocols),
+                options.get("tcp-rates"), options.get("tcp-clients"));
         results.put("tcpClients", LoneClients.measure(plan, work.resolve("tcp"), databases.fresh(work.resolve("tcp")), skus));
     }
 

@@ -29,7 +29,8 @@ import java.util.stream.Stream;
 
 /**
  * Orders as most clients send them: the jar runs as a process of its own, as a user runs it, and
- * separate clients send it one persistent, non-transacted JMS message per order over TCP. At fixed
+ * separate clients send it one persistent, non-transacted message per order over TCP, by JMS over
+ * CORE, or over AMQP 1.0, STOMP or HTTP (see {@link OrderClient}). At fixed
  * rates from one and from four clients, and as fast as the clients go, it measures latency from
  * each order's intended send time to its notification's commit, and the CPU each order costs the
  * jar's JVM and the database server's processes (read from /proc, the clients not counted); also
@@ -38,7 +39,7 @@ import java.util.stream.Stream;
 final class LoneClients {
 
     /** What the phase is told: the rates ("max" = as fast as the clients go), client counts and sizes. */
-    record Plan(List<String> rates, List<Integer> clients, int seconds, int maxOrders, int warmup, int warmupSeconds, int idleSeconds,
+    record Plan(List<String> protocols, List<String> rates, List<Integer> clients, int seconds, int maxOrders, int warmup, int warmupSeconds, int idleSeconds,
                 List<String> jvmArgs, Map<String, String> extraSettings, String jfr, String jar) {
     }
 
@@ -51,6 +52,7 @@ final class LoneClients {
     private Process jar;
     private long postmaster = -1;
     private String brokerUrl;
+    private int httpPort;
     private java.sql.Connection db;
     private boolean breakdownShown;
     /** Runs so far: each run's orders get ids of their own, so a rate can be measured twice in one run. */
@@ -90,9 +92,9 @@ final class LoneClients {
         Files.writeString(stockInbox.resolve("bench-stock.csv"), stock);
 
         Map<String, String> all = new LinkedHashMap<>(settings);
-        String httpPort = String.valueOf(Benchmark.freePort());
+        httpPort = Benchmark.freePort();
         brokerUrl = "tcp://127.0.0.1:" + Benchmark.freePort();
-        all.put("orderflow.http.port", httpPort);
+        all.put("orderflow.http.port", String.valueOf(httpPort));
         all.put("orderflow.broker.listen", brokerUrl);
         all.putAll(plan.extraSettings());
         List<String> cmd = new ArrayList<>();
@@ -146,13 +148,22 @@ final class LoneClients {
             // one order at a time takes other paths than a batch of a hundred, which the JIT compiles
             // at a trickle's pace: a minute of them before measuring what a running service costs
             Benchmark.say("      and %d s of orders at 100 a second from one client (not measured)", plan.warmupSeconds());
-            send("TTRICKLE-", 1, 100, plan.warmupSeconds() * 100);
+            send("core", "TTRICKLE-", 1, 100, plan.warmupSeconds() * 100);
             awaitMails("TTRICKLE-", plan.warmupSeconds() * 100);
         }
         List<Map<String, Object>> runs = new ArrayList<>();
-        for (int clients : plan.clients()) {
-            for (String rate : plan.rates()) {
-                runs.add(paced(clients, rate));
+        for (String protocol : plan.protocols()) {
+            if (!protocol.equals("core") && plan.warmup() > 0) {
+                // each protocol's own intake path compiled before it is measured, as CORE's is by the warm-up above
+                int seconds = Math.min(plan.warmupSeconds(), 20);
+                Benchmark.say("      %s: %d s of orders at 100 a second from one client (not measured)", protocol, seconds);
+                send(protocol, protocol.toUpperCase() + "WARM-", 1, 100, seconds * 100);
+                awaitMails(protocol.toUpperCase() + "WARM-", seconds * 100);
+            }
+            for (int clients : plan.clients()) {
+                for (String rate : plan.rates()) {
+                    runs.add(paced(protocol, clients, rate));
+                }
             }
         }
         out.put("runs", runs);
@@ -181,13 +192,12 @@ final class LoneClients {
         return idle;
     }
 
-    /** One client count at one rate: latency from the intended send time, CPU per order. */
-    /** One client count at one rate: latency from the intended send time, CPU per order. */
-    private Map<String, Object> paced(int clients, String rateText) throws Exception {
+    /** One protocol, client count and rate: latency from the intended send time, CPU per order. */
+    private Map<String, Object> paced(String protocol, int clients, String rateText) throws Exception {
         boolean max = rateText.equals("max");
         int rate = max ? 0 : Integer.parseInt(rateText);
         int count = max ? plan.maxOrders() : rate * plan.seconds();
-        String prefix = "T" + (++runs) + "-" + clients + "C" + rateText.toUpperCase() + "-";
+        String prefix = "T" + (++runs) + "-" + protocol.toUpperCase() + "-" + clients + "C" + rateText.toUpperCase() + "-";
         awaitSettled();
         boolean first = !max && !breakdownShown;
         if (first && !plan.jfr().isEmpty()) {
@@ -198,7 +208,8 @@ final class LoneClients {
         long jvm0 = jvmCpu();
         long db0 = dbCpu();
         long t0 = System.nanoTime();
-        long[] intended = send(prefix, clients, rate, count);
+        Sent sent = send(protocol, prefix, clients, rate, count);
+        long[] intended = sent.intended();
         awaitMails(prefix, count);
         double seconds = (System.nanoTime() - t0) / 1e9;
         long jvm = jvmCpu() - jvm0;
@@ -213,11 +224,12 @@ final class LoneClients {
         double[] millis = new double[count];
         long last = 0;
         for (int i = 0; i < count; i++) {
-            long sent = sentAt.get(prefix + i);
-            millis[i] = (sent - intended[i]) / 1000.0;
-            last = Math.max(last, sent);
+            long mailed = sentAt.get(prefix + i);
+            millis[i] = (mailed - intended[i]) / 1000.0;
+            last = Math.max(last, mailed);
         }
         Map<String, Object> run = new LinkedHashMap<>();
+        run.put("protocol", protocol);
         run.put("clients", clients);
         run.put("rate", max ? "max" : rate);
         run.put("orders", count);
@@ -231,12 +243,15 @@ final class LoneClients {
             run.put("latencyMs", p);
             what = String.format("p50 %.1f ms, p99 %.1f ms, max %.1f ms", p.get("p50"), p.get("p99"), p.get("max"));
         }
+        Map<String, Double> reply = Percentiles.of(sent.replyMillis());
+        run.put("replyMs", reply);
+        what += String.format(" (the %s's reply: p50 %.1f ms, p99 %.1f ms)", SENT_WHAT.get(protocol), reply.get("p50"), reply.get("p99"));
         cpu(run, jvm, database, count, seconds);
         run.put("jvmCpuMsPerOrderByThread", byThread);
         if (statements) {
             run.put("statementsPerOrder", perOrder);
         }
-        Benchmark.say("      %d client%s, %s: %s; CPU per order %s", clients, clients == 1 ? "" : "s",
+        Benchmark.say("      %s, %d client%s, %s: %s; CPU per order %s", protocol.toUpperCase(), clients, clients == 1 ? "" : "s",
                 max ? String.format("%,d orders as fast as %s", count, clients == 1 ? "it goes" : "they go")
                         : String.format("%d orders/s for %d s", rate, plan.seconds()), what, cpuText(run));
         if (first) {
@@ -255,32 +270,37 @@ final class LoneClients {
         return run;
     }
 
+    /** What each protocol's client waits for after each order, for the report. */
+    private static final Map<String, String> SENT_WHAT = Map.of("core", "send", "amqp", "send", "stomp", "receipt", "http", "POST");
+
+    /** Each order's intended send time (epoch micros), and how long its client waited for the service's reply (ms). */
+    record Sent(long[] intended, double[] replyMillis) {
+    }
+
     /**
      * Sends {@code count} orders at {@code rate} a second (0: as fast as the clients go) from
-     * {@code clients} clients, each taking every clients-th order of the schedule, one persistent
-     * message per order and no transaction, each on a TCP connection of its own; returns each
-     * order's intended send time (epoch micros). A client that falls behind sends at once but keeps
-     * the intended time, so queueing counts (no coordinated omission).
+     * {@code clients} clients of one protocol, each taking every clients-th order of the schedule,
+     * one order per message or request and no transaction, each on a TCP connection of its own. A
+     * client that falls behind sends at once but keeps the intended time, so queueing counts (no
+     * coordinated omission).
      */
-    private long[] send(String prefix, int clients, int rate, int count) throws Exception {
+    private Sent send(String protocol, String prefix, int clients, int rate, int count) throws Exception {
         long[] intended = new long[count];
+        double[] reply = new double[count];
         long t0 = System.nanoTime();
         long epochMicros0 = Instant.now().toEpochMilli() * 1000;
-        try (ActiveMQConnectionFactory cf = new ActiveMQConnectionFactory(brokerUrl)) {
-            Benchmark.inParallel(clients, "bench-client", first -> {
-                try (Connection connection = cf.createConnection();
-                     Session session = connection.createSession(false, Session.AUTO_ACKNOWLEDGE)) {
-                    MessageProducer producer = session.createProducer(session.createQueue("orders.in"));
-                    producer.setDeliveryMode(DeliveryMode.PERSISTENT);
-                    for (int i = first; i < count; i += clients) {
-                        long due = rate == 0 ? t0 : EndToEnd.awaitIntendedTime(t0, i, rate);
-                        intended[i] = epochMicros0 + (due - t0) / 1000;
-                        producer.send(session.createTextMessage(Benchmark.order(prefix + i)));
-                    }
+        Benchmark.inParallel(clients, "bench-client", first -> {
+            try (OrderClient client = OrderClient.open(protocol, brokerUrl, httpPort)) {
+                for (int i = first; i < count; i += clients) {
+                    long due = rate == 0 ? t0 : EndToEnd.awaitIntendedTime(t0, i, rate);
+                    intended[i] = epochMicros0 + (due - t0) / 1000;
+                    long before = System.nanoTime();
+                    client.send(Benchmark.order(prefix + i));
+                    reply[i] = (System.nanoTime() - before) / 1e6;
                 }
-            });
-        }
-        return intended;
+            }
+        });
+        return new Sent(intended, reply);
     }
 
     /** Clears pg_stat_statements' counts, if the server has the extension loaded; false if not. */

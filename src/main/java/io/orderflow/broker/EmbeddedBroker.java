@@ -102,6 +102,7 @@ public final class EmbeddedBroker implements AutoCloseable {
             throw new SettingsException("orderflow.broker.listen: " + e.getMessage());
         }
         config.addAcceptorConfiguration(new TransportConfiguration(NettyAcceptorFactory.class.getName(), tcpAcceptor(settings), "tcp"));
+        config.getIncomingInterceptorClassNames().add(MqttRefusal.class.getName());
         String user = settings.get("orderflow.broker.user");
         if (user.isEmpty()) {
             config.setSecurityEnabled(false);
@@ -139,7 +140,8 @@ public final class EmbeddedBroker implements AutoCloseable {
         Map<String, Object> params = new java.util.HashMap<>();
         params.put(TransportConstants.HOST_PROP_NAME, listen.getHost());
         params.put(TransportConstants.PORT_PROP_NAME, listen.getPort());
-        params.put(TransportConstants.PROTOCOLS_PROP_NAME, "CORE,OPENWIRE,AMQP,STOMP");
+        // MQTT only to refuse it with a reason (MqttRefusal)
+        params.put(TransportConstants.PROTOCOLS_PROP_NAME, "CORE,OPENWIRE,AMQP,STOMP,MQTT");
         String keystore = settings.get("orderflow.broker.tls.keystore");
         if (keystore.isEmpty()) {
             if (!Settings.isLoopback(listen.getHost())) {

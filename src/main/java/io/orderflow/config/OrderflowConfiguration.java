@@ -17,6 +17,7 @@ import io.orderflow.email.NotificationTemplates;
 import io.orderflow.email.NotificationSender;
 import io.orderflow.infra.DeadLetters;
 import io.orderflow.infra.Failures;
+import io.orderflow.infra.HttpGuard;
 import io.orderflow.infra.OutageLog;
 import io.orderflow.infra.StopDeadline;
 import io.orderflow.infra.JsonResponse;
@@ -245,6 +246,8 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         DiskSpace disk = new DiskSpace(context, settings.dataDir(), settings.getLong("orderflow.disk.min-free-mb") * 1024 * 1024, meters);
         registry.bind("diskSpace", disk);
         registry.bind("orderRequests", new OrderRequests(format, intake, new OrderView(db.jdbc()), maxFileSize, disk::ok, meters));
+        // a body that trickles in is cut at the read timeout, one over the limit refused with a JSON reason
+        context.addStartupListener(new HttpGuard(settings.getLong("orderflow.http.read-timeout-ms"), maxFileSize));
         registry.bind("diskHealth", new DependencyHealth("disk", disk::ok));
         Callable<Boolean> databaseUp = () -> db.jdbc().queryForObject("SELECT 1", Integer.class) == 1;
         registry.bind("databaseHealth", new DependencyHealth("database", databaseUp));

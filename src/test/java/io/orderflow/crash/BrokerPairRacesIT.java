@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,6 +56,8 @@ class BrokerPairRacesIT {
     /** Where an Artemis client thread waits on a connection: for producer credits, or in its reconnect loop. */
     private static final List<String> WAITING_ON_A_CONNECTION = List.of("acquireCredits", "failoverOrReconnect", "getConnectionWithRetry");
 
+    /** Thread dumps and logs of stalls over the bound, kept whether the test passes or not: what to read when one happens. */
+    private static final Path STALLS = Path.of("target", "race-stalls");
     /** Kept when the test fails: the brokers', the database's and orderflow's logs are in it. */
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path work;
@@ -109,12 +112,18 @@ class BrokerPairRacesIT {
 
     @Test
     void should_move_again_within_5_s_of_a_broker_serving_after_the_other_half_fails_while_restarting() throws Exception {
-        List<Race> races = new ArrayList<>(Arrays.asList(Race.values()));
+        // -Dorderflow.test.races=NAME,...: only those races, to study one
+        List<Race> kinds = Arrays.stream(System.getProperty("orderflow.test.races", "").split(",")).filter(n -> !n.isBlank())
+                .map(String::trim).map(Race::valueOf).toList();
+        if (kinds.isEmpty()) {
+            kinds = Arrays.asList(Race.values());
+        }
+        List<Race> races = new ArrayList<>(kinds);
         long seed = Long.getLong("orderflow.test.seed", System.nanoTime());
         Random random = new Random(seed);
         // -Pfailover-soak: rounds of the races in random order
         for (int i = races.size(); i < ROUNDS; i++) {
-            races.add(Race.values()[random.nextInt(Race.values().length)]);
+            races.add(kinds.get(random.nextInt(kinds.size())));
         }
         System.out.println("BrokerPairRacesIT: seed " + seed + ", " + races.size() + " races, each under a burst of " + BURST
                 + " orders then " + TRICKLE + " a second, " + Runtime.getRuntime().availableProcessors() + " cores kept busy");
@@ -161,7 +170,7 @@ class BrokerPairRacesIT {
                     pair.awaitLog(PRIMARY, ACTIVE, 1);
                     Instant serving = Instant.now();
                     assertThat(sending.isDone()).as("the client still sending when the primary serves again").isFalse();
-                    double stall = awaitResumed(db, serving, orderflow, work.resolve("stall-" + r + "-" + race + ".txt"));
+                    double stall = awaitResumed(db, serving, orderflow, STALLS.resolve("stall-" + r + "-" + race + ".txt"));
                     Duration admin = awaitAdminApi(orderflow, serving);
                     // the lock-wait race has a tail over the bound that is not explained yet (issue 25 open):
                     // printed, not held to the bound, until its cause is found
@@ -207,10 +216,13 @@ class BrokerPairRacesIT {
             return await().atMost(STALL_BOUND).pollInterval(Duration.ofMillis(100))
                     .until(() -> FailoverFlow.resumed(db, at), s -> !Double.isNaN(s));
         } catch (org.awaitility.core.ConditionTimeoutException slow) {
+            Files.createDirectories(dumpFile.getParent());
             Files.writeString(dumpFile, orderflow.threadDump());
             System.out.println("BrokerPairRacesIT: the flow had not moved " + STALL_BOUND.toSeconds() + " s after a broker served; "
                     + "orderflow's threads then: " + dumpFile);
-            return awaitResumed(db, at);
+            double stall = awaitResumed(db, at);
+            Files.copy(orderflow.log(), Path.of(dumpFile.toString().replace(".txt", ".log")), StandardCopyOption.REPLACE_EXISTING);
+            return stall;
         }
     }
 

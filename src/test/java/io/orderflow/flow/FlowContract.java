@@ -83,7 +83,41 @@ abstract class FlowContract extends FlowTestSupport {
         assertThat(post("/api/orders", "application/json", "[" + body + "]").body()).contains("one order per request");
         assertThat(post("/api/orders", "application/json", "").statusCode()).isEqualTo(400);
         assertThat(post("/api/orders", "text/plain", body).statusCode()).isEqualTo(415);
-        assertThat(post("/api/orders", "application/json", " ".repeat(10 * 1024 * 1024 + 1)).statusCode()).isEqualTo(413);
+        HttpResponse<String> tooLarge = post("/api/orders", "application/json", " ".repeat(10 * 1024 * 1024 + 1));
+        assertThat(tooLarge.statusCode()).isEqualTo(413);
+        assertThat(tooLarge.body()).contains("over the limit of 1000000 bytes");
+    }
+
+    @Test
+    void should_refuse_an_mqtt_client_with_a_connack_that_says_the_server_is_unavailable() throws Exception {
+        // MQTT 3.1.1 CONNECT, clean session, client id "mqtt"
+        byte[] connect = {0x10, 16, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 4, 'm', 'q', 't', 't'};
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", brokerPort)) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(connect);
+            socket.getOutputStream().flush();
+            // CONNACK (0x20, length 2, no session, return code 3 "server unavailable"), then the broker closes the connection
+            assertThat(socket.getInputStream().readAllBytes()).containsExactly(0x20, 2, 0, 3);
+        }
+    }
+
+    @Test
+    void should_answer_408_and_close_when_a_posted_body_does_not_arrive_within_the_read_timeout() throws Exception {
+        String id = unique("SLOW");
+        String body = order(id, "slow@example.com", unique("SKU"), "1");
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", httpPort)) {
+            socket.setSoTimeout(30_000);
+            // the headers and half the body, then nothing more: a client stalled, or one trickling its body in
+            String head = "POST /api/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length() + "\r\n\r\n" + body.substring(0, body.length() / 2);
+            socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            // read to the end: the server closes the connection after its answer
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("did not arrive within 1500 ms", "orderflow.http.read-timeout-ms");
+        }
+        assertThat(get("/api/orders/" + id).statusCode()).isEqualTo(404);
+        assertThat(count("SELECT COUNT(*) FROM orders WHERE order_id = ?", id)).isZero();
     }
 
     @Test

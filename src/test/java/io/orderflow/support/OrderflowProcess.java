@@ -89,6 +89,11 @@ public final class OrderflowProcess implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add(heap);
         settings.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        // -Dorderflow.test.logback=file.xml: the process logs by another configuration, e.g. the broker client's DEBUG lines
+        String logback = System.getProperty("orderflow.test.logback", "");
+        if (!logback.isBlank()) {
+            cmd.add("-Dlogback.configurationFile=" + Path.of(logback).toAbsolutePath());
+        }
         cmd.add("-jar");
         cmd.add(jar.toString());
         process = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)

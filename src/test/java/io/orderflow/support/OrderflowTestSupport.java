@@ -67,6 +67,7 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
             o.put("orderflow.mail.smtp.read-timeout-ms", "2000");
             o.put("orderflow.outbox.poll-interval-ms", "500");
             o.put("orderflow.orders.max-file-size", "1000000");
+            o.put("orderflow.http.read-timeout-ms", "1500");
             o.putAll(settingsOverrides());
             settings = Settings.load(Map.of(), new Properties(), o);
             Preflight.check(settings);
