@@ -28,6 +28,18 @@ import java.util.stream.Collectors;
  * partner served, measured by crash/BrokerPairRacesIT, and a relay waiting for producer credits from
  * the dead broker. The retry interval (the URL may set it) grows from 250 ms to at most 2 s, so the flow is back within about 2 s of a broker
  * serving, however long none did.
+ *
+ * <p>A blocking call waits at most 3 s for the broker's answer ({@code callTimeout}, unless the URL
+ * sets it). A killed broker's port still completes TCP connects for a moment while its process
+ * dies, and so does a broker's port while the other half dies in the middle of a failover: a
+ * reconnect attempt that lands there connects, then waits for the answer to its first blocking
+ * call (the failover check, then the session's re-creation). The client runs that attempt on the
+ * same ordered executor that would deliver the connection's death, so nothing cuts the wait short
+ * but the call timeout: with 10 s, every such attempt stalled its consumers and relays 10 s after a
+ * broker was already serving again (seen in crash/BrokerPairRacesIT's DEBUG logs: "Connected"
+ * to the dying broker, then the next attempt 10.25 s later; commits timed out after 10 s). 3 s is
+ * still 30 times a commit's journal sync on a busy broker; a broker slower than that fails the
+ * connection, which reconnects and sends again, as after any failover.
  */
 public final class Reconnection {
 
@@ -38,6 +50,8 @@ public final class Reconnection {
     static final long RETRY_INTERVAL_MS = 250;
     static final double RETRY_MULTIPLIER = 1.5;
     public static final long MAX_RETRY_INTERVAL_MS = 2_000;
+    /** How long a blocking call (commit, durable send, session creation) waits for an external broker's answer. */
+    static final long CALL_TIMEOUT_MS = 3_000;
     /** The URL parameters whose other values bring the stall back; orderflow sets them whatever the URL says. */
     private static final Map<String, String> FIXED = Map.of("reconnectattempts", String.valueOf(RECONNECT_ATTEMPTS),
             "failoverattempts", "-1", "usetopologyforloadbalancing", "false");
@@ -60,6 +74,9 @@ public final class Reconnection {
         factory.setReconnectAttempts(RECONNECT_ATTEMPTS);
         locator.setFailoverAttempts(-1);
         factory.setUseTopologyForLoadBalancing(false);
+        if (!given.containsKey("calltimeout")) {
+            factory.setCallTimeout(CALL_TIMEOUT_MS);
+        }
         if (!given.containsKey("retryinterval")) {
             factory.setRetryInterval(RETRY_INTERVAL_MS);
         }
@@ -82,7 +99,6 @@ public final class Reconnection {
                 .collect(Collectors.toMap(p -> p[0].trim().toLowerCase(Locale.ROOT), p -> p.length > 1 ? p[1] : "", (a, b) -> b));
     }
 
-    /** For the log: the policy in one phrase. */
     /**
      * How long a route waits at most between retries of a broker outage: no longer than the client
      * takes between reconnection tries, nor than the outage ceiling an operator set.
@@ -91,8 +107,10 @@ public final class Reconnection {
         return Math.min(outageMaxDelayMs, MAX_RETRY_INTERVAL_MS);
     }
 
+    /** For the log: the policy in one phrase. */
     public static String describe() {
         return "reconnect " + RECONNECT_ATTEMPTS + " times to the last broker, then to every server of the URL in turn, every "
-                + RETRY_INTERVAL_MS + " ms growing to " + MAX_RETRY_INTERVAL_MS + " ms";
+                + RETRY_INTERVAL_MS + " ms growing to " + MAX_RETRY_INTERVAL_MS + " ms; blocking calls wait " + CALL_TIMEOUT_MS
+                + " ms for an answer unless the URL sets callTimeout";
     }
 }

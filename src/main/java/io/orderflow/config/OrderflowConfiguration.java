@@ -152,8 +152,9 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         declareTopology(brokerUser, brokerPassword);
 
         ActiveMQConnectionFactory connectionFactory = new ActiveMQConnectionFactory(settings.brokerUrl(), brokerUser, brokerPassword);
-        connectionFactory.setCallTimeout(10_000);
-        if (!settings.brokerEmbedded()) {
+        if (settings.brokerEmbedded()) {
+            connectionFactory.setCallTimeout(10_000);
+        } else {
             // survive a broker restart or failover, onto whichever server of the URL serves
             Reconnection.apply(connectionFactory, settings.brokerUrl());
             LOG.info("Broker client: {}", Reconnection.describe());

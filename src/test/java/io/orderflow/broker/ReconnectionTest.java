@@ -19,18 +19,20 @@ class ReconnectionTest {
             assertThat(locator.getFailoverAttempts()).as("then the URL's servers, for ever").isEqualTo(-1);
             assertThat(locator.getUseTopologyForLoadBalancing()).as("the URL's servers, not the topology's").isFalse();
             assertThat(locator.getMaxRetryInterval()).isEqualTo(Reconnection.MAX_RETRY_INTERVAL_MS);
+            assertThat(locator.getCallTimeout()).as("a blocking call on a dying broker's connection").isEqualTo(Reconnection.CALL_TIMEOUT_MS);
         }
     }
 
     @Test
-    void should_keep_the_retry_interval_the_url_tunes() throws Exception {
-        String url = "(tcp://127.0.0.1:61716,tcp://127.0.0.1:61717)?ha=true&retryInterval=100&maxRetryInterval=1000";
+    void should_keep_the_retry_interval_and_call_timeout_the_url_tunes() throws Exception {
+        String url = "(tcp://127.0.0.1:61716,tcp://127.0.0.1:61717)?ha=true&retryInterval=100&maxRetryInterval=1000&callTimeout=20000";
         try (ActiveMQConnectionFactory factory = new ActiveMQConnectionFactory(url)) {
             Reconnection.apply(factory, url);
 
             assertThat(factory.getServerLocator().getRetryInterval()).isEqualTo(100);
             assertThat(factory.getServerLocator().getMaxRetryInterval()).isEqualTo(1000);
             assertThat(factory.getServerLocator().getRetryIntervalMultiplier()).isEqualTo(Reconnection.RETRY_MULTIPLIER);
+            assertThat(factory.getServerLocator().getCallTimeout()).as("a slow broker's operator may wait longer").isEqualTo(20_000);
         }
     }
 }

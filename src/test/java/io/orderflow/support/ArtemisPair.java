@@ -80,13 +80,15 @@ public final class ArtemisPair extends ScriptedPair {
 
     /**
      * The URL orderflow and clients use: both brokers, and a client that tries its last broker a few
-     * times and then every server of the URL in turn, for ever (the policy orderflow applies itself,
-     * broker/Reconnection; a client with reconnectAttempts=-1 would keep trying a dead broker).
+     * times and then every server of the URL in turn, for ever, whose blocking calls wait 3 s (the
+     * policy orderflow applies itself, broker/Reconnection; a client with reconnectAttempts=-1 would
+     * keep trying a dead broker, and one with the default 30 s call timeout stalls that long when a
+     * reconnect lands on a dying broker: the test's own sender would then hold the flow's input back).
      */
     public String url() {
         return "(tcp://127.0.0.1:" + primaryPort + ",tcp://127.0.0.1:" + secondPort
                 + ")?ha=true&reconnectAttempts=4&failoverAttempts=-1&useTopologyForLoadBalancing=false"
-                + "&retryInterval=250&retryIntervalMultiplier=1.5&maxRetryInterval=2000";
+                + "&retryInterval=250&retryIntervalMultiplier=1.5&maxRetryInterval=2000&callTimeout=3000";
     }
 
     /** Starts one side (its JVM: the script execs it), logging to a file of its own per start; does not wait. */
