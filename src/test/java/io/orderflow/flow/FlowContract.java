@@ -51,6 +51,47 @@ abstract class FlowContract extends FlowTestSupport {
     }
 
     @Test
+    void should_answer_each_of_concurrent_posts_by_its_own_order_when_they_share_a_commit() throws Exception {
+        String sku = unique("GROUP");
+        stock("sku,quantity\n" + sku + ",100\n");
+        // 40 requests at once, committed in shared transactions: 20 distinct orders, and two
+        // different orders under one id, ten times each
+        String taken = unique("GT");
+        List<String> bodies = new ArrayList<>();
+        List<String> distinct = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            distinct.add(unique("GC"));
+            bodies.add(order(distinct.get(i), "g" + i + "@example.com", sku, "1"));
+            bodies.add(order(taken, (i % 2 == 0 ? "first" : "second") + "@example.com", sku, "1"));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(20);
+        List<java.util.concurrent.Future<HttpResponse<String>>> answers = new ArrayList<>();
+        for (String body : bodies) {
+            answers.add(pool.submit(() -> post("/api/orders", "application/json", body)));
+        }
+        Map<String, Map<Integer, Integer>> byContent = new HashMap<>();
+        for (int i = 0; i < bodies.size(); i++) {
+            HttpResponse<String> r = answers.get(i).get();
+            String key = i % 2 == 0 ? "distinct" : bodies.get(i).contains("first@") ? "first" : "second";
+            byContent.computeIfAbsent(key, k -> new HashMap<>()).merge(r.statusCode(), 1, Integer::sum);
+        }
+        pool.shutdown();
+        assertThat(byContent.get("distinct")).containsExactlyEntriesOf(Map.of(201, 20));
+        // whichever content came first is recorded once (one 201, its repeats 200); every request of the other gets 409
+        Map<Integer, Integer> first = byContent.get("first");
+        Map<Integer, Integer> second = byContent.get("second");
+        Map<Integer, Integer> winner = first.containsKey(201) ? first : second;
+        Map<Integer, Integer> loser = winner == first ? second : first;
+        assertThat(winner).containsExactlyInAnyOrderEntriesOf(Map.of(201, 1, 200, 9));
+        assertThat(loser).containsExactlyEntriesOf(Map.of(409, 10));
+        for (String id : distinct) {
+            awaitNotified(id);
+        }
+        awaitNotified(taken);
+        assertThat(count("SELECT COUNT(*) FROM order_event WHERE order_id = ? AND event_type = 'OrderPlaced'", taken)).isEqualTo(1);
+    }
+
+    @Test
     void should_take_an_order_over_http_once_whoever_posts_it_and_answer_each_problem_with_its_status() throws Exception {
         String sku = unique("HTTP");
         stock("sku,quantity\n" + sku + ",5\n");
