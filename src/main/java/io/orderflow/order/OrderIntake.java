@@ -51,33 +51,14 @@ public final class OrderIntake {
         return accept(orders, java.util.Collections.nCopies(orders.size(), source), java.util.Collections.nCopies(orders.size(), null));
     }
 
-    /** What became of one order of {@link #acceptEach}. */
-    public enum Result { PLACED, DUPLICATE, CONFLICT }
-
     /**
      * Records the orders in one transaction, each from its own source (a batch of messages), all or
-     * none: new orders with their lines, timeline and OrderPlaced events as JDBC batches. A conflict
-     * rejects them all.
+     * none: new orders with their lines, timeline and OrderPlaced events as JDBC batches.
      */
     public Outcome accept(List<Order> orders, List<String> sources, List<String> traceIds) {
-        List<Result> results = record(orders, sources, traceIds, true);
-        return new Outcome((int) results.stream().filter(r -> r == Result.PLACED).count(),
-                (int) results.stream().filter(r -> r == Result.DUPLICATE).count());
-    }
-
-    /**
-     * Records the orders in one transaction, each on its own: those that conflict with an order
-     * already recorded (or placed earlier in the list) are left out and said so, the others
-     * committed. For independent requests gathered into one commit (orders over HTTP).
-     */
-    public List<Result> acceptEach(List<Order> orders, List<String> sources, List<String> traceIds) {
-        return record(orders, sources, traceIds, false);
-    }
-
-    private List<Result> record(List<Order> orders, List<String> sources, List<String> traceIds, boolean allOrNone) {
         // an order without a trace from its sender starts one
         List<String> traces = traceIds.stream().map(t -> t == null ? TraceContext.newTraceId() : t).toList();
-        List<Result> results = transactions.inTransaction(() -> {
+        Outcome outcome = transactions.inTransaction(() -> {
             Timestamp now = Timestamp.from(Instant.now());
             List<String> contents = orders.stream().map(OrderFormat::canonical).toList();
             int[][] inserted = jdbc.batchUpdate("INSERT INTO orders (order_id, customer_name, customer_email, content, source, "
@@ -95,38 +76,36 @@ public final class OrderIntake {
             if (orders.size() > 1) {
                 FaultPoint.FILE_MID_PROCESSING.reach();
             }
-            List<Result> each = new ArrayList<>(orders.size());
             List<Order> placed = new ArrayList<>();
             List<String> placedTraces = new ArrayList<>();
+            int dups = 0;
             List<String> conflicts = new ArrayList<>();
             for (int i = 0; i < orders.size(); i++) {
                 Order order = orders.get(i);
                 if (inserted[0][i] == 1) {
                     placed.add(order);
                     placedTraces.add(traces.get(i));
-                    each.add(Result.PLACED);
                     continue;
                 }
                 String existing = jdbc.queryForObject("SELECT content FROM orders WHERE order_id = ?", String.class, order.orderId());
                 if (contents.get(i).equals(existing)) {
-                    each.add(Result.DUPLICATE);
+                    dups++;
                     LOG.info("Order {} from {} was already recorded with the same content: ignoring the duplicate",
                             order.orderId(), sources.get(i));
                 } else {
-                    each.add(Result.CONFLICT);
                     conflicts.add("orderId " + order.orderId()
                             + " conflicts with an order already recorded under that id with different content");
                 }
             }
-            if (allOrNone && !conflicts.isEmpty()) {
+            if (!conflicts.isEmpty()) {
                 throw new RejectedInputException(conflicts);
             }
             place(placed, placedTraces, now);
-            return each;
+            return new Outcome(placed.size(), dups);
         });
-        accepted.increment(results.stream().filter(r -> r == Result.PLACED).count());
-        duplicates.increment(results.stream().filter(r -> r == Result.DUPLICATE).count());
-        return results;
+        accepted.increment(outcome.placed());
+        duplicates.increment(outcome.duplicates());
+        return outcome;
     }
 
     private void place(List<Order> orders, List<String> traceIds, Timestamp now) {

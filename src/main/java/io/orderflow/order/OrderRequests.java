@@ -23,7 +23,7 @@ import java.util.function.BooleanSupplier;
  * (a duplicate, harmless); 409: another order under that id; 400: every problem of the order; 413:
  * over orderflow.orders.max-file-size (the HTTP server refuses a longer body as it arrives); 415: not
  * JSON; 503 with Retry-After: the database does not answer or the disk is full, and nothing was
- * written. Concurrent requests share a commit ({@link GroupCommit}).
+ * written.
  */
 public final class OrderRequests {
 
@@ -31,7 +31,7 @@ public final class OrderRequests {
     static final int RETRY_AFTER_S = 5;
 
     private final OrderFormat format;
-    private final GroupCommit commits;
+    private final OrderIntake intake;
     private final OrderView view;
     private final long maxSize;
     private final BooleanSupplier diskOk;
@@ -40,7 +40,7 @@ public final class OrderRequests {
     public OrderRequests(OrderFormat format, OrderIntake intake, OrderView view, long maxSize, BooleanSupplier diskOk,
                          MeterRegistry meters) {
         this.format = format;
-        this.commits = new GroupCommit(intake);
+        this.intake = intake;
         this.view = view;
         this.maxSize = maxSize;
         this.diskOk = diskOk;
@@ -86,9 +86,15 @@ public final class OrderRequests {
             unavailable(exchange, "the disk of orderflow's data is full (below orderflow.disk.min-free-mb): nothing was written");
             return;
         }
-        OrderIntake.Result result;
+        OrderIntake.Outcome outcome;
         try {
-            result = commits.record(order, TraceContext.traceId(traceparent).orElse(null));
+            outcome = intake.accept(List.of(order), List.of("http"), java.util.Collections.singletonList(
+                    TraceContext.traceId(traceparent).orElse(null)));
+        } catch (RejectedInputException e) {
+            // the one input rule a single valid order can break here: its id is taken by another order
+            answer(exchange, 409, Map.of("error", String.join("; ", e.problems()), "orderId", order.orderId()));
+            rejected.increment();
+            return;
         } catch (RuntimeException e) {
             if (Failures.classify(e) != Failures.Kind.OUTAGE) {
                 throw e;
@@ -97,15 +103,8 @@ public final class OrderRequests {
             unavailable(exchange, "the database does not answer: nothing was written (" + Failures.reason(e) + ")");
             return;
         }
-        if (result == OrderIntake.Result.CONFLICT) {
-            // the one input rule a single valid order can break here: its id is taken by another order
-            answer(exchange, 409, Map.of("error", "orderId " + order.orderId()
-                    + " conflicts with an order already recorded under that id with different content", "orderId", order.orderId()));
-            rejected.increment();
-            return;
-        }
         Map<String, Object> state = view.find(order.orderId());
-        answer(exchange, result == OrderIntake.Result.PLACED ? 201 : 200, state == null ? Map.of("orderId", order.orderId()) : state);
+        answer(exchange, outcome.placed() == 1 ? 201 : 200, state == null ? Map.of("orderId", order.orderId()) : state);
         exchange.getMessage().setHeader("Location", "/api/orders/" + order.orderId());
     }
 

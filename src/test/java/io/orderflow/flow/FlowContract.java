@@ -51,10 +51,10 @@ abstract class FlowContract extends FlowTestSupport {
     }
 
     @Test
-    void should_answer_each_of_concurrent_posts_by_its_own_order_when_they_share_a_commit() throws Exception {
+    void should_answer_each_of_concurrent_posts_by_its_own_order() throws Exception {
         String sku = unique("GROUP");
         stock("sku,quantity\n" + sku + ",100\n");
-        // 40 requests at once, committed in shared transactions: 20 distinct orders, and two
+        // 40 requests at once: 20 distinct orders, and two
         // different orders under one id, ten times each
         String taken = unique("GT");
         List<String> bodies = new ArrayList<>();
