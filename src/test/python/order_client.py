@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """A client in another language than Java, as the tests drive it: sends orders to orders.in over
 AMQP 1.0 (python3-qpid-proton) or STOMP (python3-stomp), one message per order, and reads
-orders.in.rejected back with each message's rejectReason.
+orders.in.rejected back with each message's rejectReason; or POSTs them over HTTP (urllib), where
+each answer carries its own reason.
 
-  order_client.py send     amqp|stomp HOST PORT ORDERS_FILE [TRACEPARENT]   one order per line of the file
+  order_client.py send     amqp|stomp|http HOST PORT ORDERS_FILE [TRACEPARENT]   one order per line of the file
   order_client.py bad      amqp|stomp HOST PORT      sends that protocol's malformed cases (BAD) and
                                                      prints the words each rejectReason must hold
+  order_client.py bad      http HOST PORT            POSTs the malformed cases and prints each answer
+                                                     with the words its error must hold
   order_client.py rejected amqp|stomp HOST PORT N    prints N rejections as JSON lines
 
 Credentials, when the broker asks for them, come from ORDERFLOW_BROKER_USER and
@@ -136,6 +139,33 @@ def stomp_rejected(host, port, count, user=USER, password=PASSWORD):
     return got[:count]
 
 
+def http_post(host, port, body, content_type="application/json", traceparent=None):
+    """POSTs one order; returns (status, the answer's JSON or text)."""
+    import urllib.error
+    import urllib.request
+    headers = {"Content-Type": content_type}
+    if traceparent:
+        headers["traceparent"] = traceparent
+    data = body if isinstance(body, bytes) else body.encode("utf-8")
+    req = urllib.request.Request("http://%s:%d/api/orders" % (host, port), data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as res:
+            return res.status, json.loads(res.read().decode("utf-8"))
+    except urllib.error.HTTPError as e:
+        text = e.read().decode("utf-8", "replace")
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, text
+
+
+def http_send(host, port, orders, traceparent=None):
+    for o in orders:
+        status, answer = http_post(host, port, o, traceparent=traceparent)
+        if status not in (200, 201):
+            raise SystemExit("POST answered %d: %s" % (status, answer))
+
+
 # the malformed cases of each protocol, each with the words its rejectReason must hold
 BAD = {
     "amqp": [
@@ -152,6 +182,14 @@ BAD = {
         (("bytes", b"\xff\xfe{}"), "not valid UTF-8"),
         (("text", '{"orderId":"NO-LINES-S"}'), "lines"),
     ],
+    # over HTTP the reason is the answer itself: (body, content type) and the words its error must hold
+    "http": [
+        (("", "application/json"), "empty body"),
+        ((b"\xc3\x28{}", "application/json"), "UTF-8"),
+        (('{"orderId":"H-TXT"}', "text/plain"), "Content-Type"),
+        (("[]", "application/json"), "one order per request"),
+        (('{"orderId":"NO-LINES-H"}', "application/json"), "lines"),
+    ],
 }
 
 
@@ -164,8 +202,17 @@ def main(argv):
         if proto == "amqp":
             # half as amqp-value strings, half as data sections with application/json
             amqp_send(host, port, [("value" if i % 2 == 0 else "data", o) for i, o in enumerate(orders)], traceparent)
+        elif proto == "http":
+            http_send(host, port, orders, traceparent)
         else:
             stomp_send(host, port, [("text" if i % 2 == 0 else "bytes", o) for i, o in enumerate(orders)], traceparent)
+    elif mode == "bad" and proto == "http":
+        # each answer at once: [{"words", "status", "reason"}]
+        out = []
+        for (body, content_type), words in BAD["http"]:
+            status, answer = http_post(host, port, body, content_type)
+            out.append({"words": words, "status": status, "reason": answer.get("error") if isinstance(answer, dict) else answer})
+        print(json.dumps(out))
     elif mode == "bad":
         cases = [case for case, _ in BAD[proto]]
         if proto == "amqp":

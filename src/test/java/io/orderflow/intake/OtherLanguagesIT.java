@@ -53,7 +53,7 @@ class OtherLanguagesIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"amqp", "stomp"})
+    @ValueSource(strings = {"amqp", "stomp", "http"})
     void should_apply_and_mail_each_order_once_and_give_the_client_the_reason_for_each_rejected_one(String protocol) throws Exception {
         try (OrderflowProcess app = new OrderflowProcess(work)) {
             app.start();
@@ -69,34 +69,46 @@ class OtherLanguagesIT {
             Files.write(file, orders, StandardCharsets.UTF_8);
             run("send", protocol, app, file.toString(), TRACEPARENT);
 
-            // malformed in each protocol's own way: each comes back on orders.in.rejected with a
-            // reason the client reads as an AMQP application property or a STOMP header
-            List<String> expectedWords = new ArrayList<>();
-            JSON.readTree(run("bad", protocol, app).trim()).forEach(w -> expectedWords.add(w.asText()));
-            List<String> reasons = new ArrayList<>();
-            for (String line : run("rejected", protocol, app, String.valueOf(expectedWords.size())).split("\n")) {
-                JsonNode r = JSON.readTree(line);
-                assertThat(r.get("reason").isNull()).as("rejectReason of %s", line).isFalse();
-                reasons.add(r.get("reason").asText());
-            }
-            assertThat(reasons).hasSize(expectedWords.size());
-            // two consumers take orders.in, so the rejections need not come back in the order sent
-            List<String> unmatched = new ArrayList<>(reasons);
-            for (String words : expectedWords) {
-                String match = unmatched.stream().filter(r -> r.toLowerCase().contains(words.toLowerCase())).findFirst()
-                        .orElseThrow(() -> new AssertionError("no rejectReason with \"" + words + "\" among " + reasons));
-                unmatched.remove(match);
+            if (protocol.equals("http")) {
+                // over HTTP each refusal is the answer itself: a 4xx with the reason in "error"
+                for (JsonNode answer : JSON.readTree(run("bad", protocol, app).trim())) {
+                    assertThat(answer.get("status").asInt()).as("status of %s", answer).isBetween(400, 499);
+                    assertThat(answer.get("reason").asText()).as("reason of %s", answer).containsIgnoringCase(answer.get("words").asText());
+                }
+            } else {
+                assertRejectedWithReasons(protocol, app);
             }
 
             await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).until(() -> app.mails() >= ORDERS);
             assertThat(app.mails()).isEqualTo(ORDERS);
             assertThat(app.get("/api/orders/" + prefix + "0").body()).contains("\"status\" : \"CONFIRMED\"");
-            // the client's trace, passed as an AMQP application property or a STOMP header, reaches the mail
+            // the client's trace, passed as an AMQP application property, a STOMP header or an HTTP header, reaches the mail
             try (Stream<Path> mails = Files.list(app.dataDir().resolve("mail"))) {
                 Path one = mails.filter(p -> p.getFileName().toString().startsWith(prefix + "1.")).findFirst().orElseThrow();
                 assertThat(Files.readString(one)).contains("X-Orderflow-Trace-Id: 4bf92f3577b34da6a3ce929d0e0e4736");
             }
             assertThat(app.stop()).as("exit code after SIGTERM").isIn(0, 143);
+        }
+    }
+
+    /** Malformed in each protocol's own way: each comes back on orders.in.rejected with a reason the client reads. */
+    private void assertRejectedWithReasons(String protocol, OrderflowProcess app) throws Exception {
+        // the reason as an AMQP application property or a STOMP header
+        List<String> expectedWords = new ArrayList<>();
+        JSON.readTree(run("bad", protocol, app).trim()).forEach(w -> expectedWords.add(w.asText()));
+        List<String> reasons = new ArrayList<>();
+        for (String line : run("rejected", protocol, app, String.valueOf(expectedWords.size())).split("\n")) {
+            JsonNode r = JSON.readTree(line);
+            assertThat(r.get("reason").isNull()).as("rejectReason of %s", line).isFalse();
+            reasons.add(r.get("reason").asText());
+        }
+        assertThat(reasons).hasSize(expectedWords.size());
+        // two consumers take orders.in, so the rejections need not come back in the order sent
+        List<String> unmatched = new ArrayList<>(reasons);
+        for (String words : expectedWords) {
+            String match = unmatched.stream().filter(r -> r.toLowerCase().contains(words.toLowerCase())).findFirst()
+                    .orElseThrow(() -> new AssertionError("no rejectReason with \"" + words + "\" among " + reasons));
+            unmatched.remove(match);
         }
     }
 
@@ -280,7 +292,7 @@ class OtherLanguagesIT {
     private Process client(Map<String, String> env, String host, String mode, String protocol, OrderflowProcess app,
                            String... more) throws Exception {
         List<String> command = new ArrayList<>(List.of(PYTHON, CLIENT.toString(), mode, protocol, host,
-                String.valueOf(app.brokerPort)));
+                String.valueOf(protocol.equals("http") ? app.httpPort : app.brokerPort)));
         command.addAll(List.of(more));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(work.resolve("client-" + mode + ".out").toFile())
                 .redirectError(work.resolve("client-" + mode + ".err").toFile());
