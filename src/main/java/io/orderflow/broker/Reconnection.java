@@ -29,6 +29,9 @@ import java.util.stream.Collectors;
  * the dead broker. The retry interval (the URL may set it) grows from 250 ms to at most 2 s, so the flow is back within about 2 s of a broker
  * serving, however long none did.
  *
+ * <p>Each reconnecting session factory tries the URL's servers in turn ({@link EveryServerInTurn}),
+ * not by a position all of them share.
+ *
  * <p>A blocking call waits at most 3 s for the broker's answer ({@code callTimeout}, unless the URL
  * sets it). A killed broker's port still completes TCP connects for a moment while its process
  * dies, and so does a broker's port while the other half dies in the middle of a failover: a
@@ -74,6 +77,9 @@ public final class Reconnection {
         factory.setReconnectAttempts(RECONNECT_ATTEMPTS);
         locator.setFailoverAttempts(-1);
         factory.setUseTopologyForLoadBalancing(false);
+        if (!given.containsKey("connectionloadbalancingpolicyclassname")) {
+            factory.setConnectionLoadBalancingPolicyClassName(EveryServerInTurn.class.getName());
+        }
         if (!given.containsKey("calltimeout")) {
             factory.setCallTimeout(CALL_TIMEOUT_MS);
         }

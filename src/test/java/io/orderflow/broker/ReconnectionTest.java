@@ -20,7 +20,24 @@ class ReconnectionTest {
             assertThat(locator.getUseTopologyForLoadBalancing()).as("the URL's servers, not the topology's").isFalse();
             assertThat(locator.getMaxRetryInterval()).isEqualTo(Reconnection.MAX_RETRY_INTERVAL_MS);
             assertThat(locator.getCallTimeout()).as("a blocking call on a dying broker's connection").isEqualTo(Reconnection.CALL_TIMEOUT_MS);
+            assertThat(locator.getConnectionLoadBalancingPolicyClassName()).isEqualTo(EveryServerInTurn.class.getName());
         }
+    }
+
+    @Test
+    void should_give_each_reconnecting_thread_every_server_in_turn_whatever_the_others_take() throws Exception {
+        EveryServerInTurn policy = new EveryServerInTurn();
+        java.util.List<Integer> mine = new java.util.ArrayList<>();
+        java.util.List<Integer> theirs = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        for (int round = 0; round < 3; round++) {
+            mine.add(policy.select(2));
+            // another factory reconnecting at the same moment, on its own thread, takes its turn in between
+            Thread other = new Thread(() -> theirs.add(policy.select(2)));
+            other.start();
+            other.join();
+            mine.add(policy.select(2));
+        }
+        assertThat(mine).containsExactly(0, 1, 0, 1, 0, 1);
     }
 
     @Test
