@@ -41,8 +41,9 @@ import java.util.stream.Collectors;
  * but the call timeout: with 10 s, every such attempt stalled its consumers and relays 10 s after a
  * broker was already serving again (seen in crash/BrokerPairRacesIT's DEBUG logs: "Connected"
  * to the dying broker, then the next attempt 10.25 s later; commits timed out after 10 s). 3 s is
- * still 30 times a commit's journal sync on a busy broker; a broker slower than that fails the
- * connection, which reconnects and sends again, as after any failover.
+ * still hundreds of times a synced journal write (a few ms at p99 on the build machines' disks); a
+ * broker slower than that fails the connection, which reconnects and sends again, as after any
+ * failover.
  */
 public final class Reconnection {
 
