@@ -66,7 +66,9 @@ public final class HttpGuard implements StartupListener {
 
     private void readWithin(RoutingContext ctx, Vertx vertx) {
         HttpServerRequest request = ctx.request();
-        if (!request.isEnded()) {
+        // only a body is timed, never the work after it: a GET has none, and the router keeps a
+        // request without a body handler paused (not "ended") until its answer, however long that takes
+        if (hasBody(request) && !request.isEnded()) {
             long timer = vertx.setTimer(readTimeoutMs, id -> {
                 if (!request.isEnded() && !ctx.response().ended()) {
                     LOG.warn("{} {} from {}: the body did not arrive within {} ms; answered 408 and closed the connection",
@@ -77,9 +79,20 @@ public final class HttpGuard implements StartupListener {
                 }
             });
             ctx.addEndHandler(done -> vertx.cancelTimer(timer));
-            request.connection().closeHandler(closed -> vertx.cancelTimer(timer));
         }
         ctx.next();
+    }
+
+    private static boolean hasBody(HttpServerRequest request) {
+        String length = request.getHeader("Content-Length");
+        if (length != null) {
+            try {
+                return Long.parseLong(length.trim()) > 0;
+            } catch (NumberFormatException e) {
+                return true;
+            }
+        }
+        return request.getHeader("Transfer-Encoding") != null;
     }
 
     private void failed(RoutingContext ctx) {
