@@ -110,8 +110,19 @@ public final class RestartablePostgres implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         if (server != null && server.isAlive()) {
+            // the server's children write their files as they exit: they are killed and waited for
+            // too, or the data folder may not be empty yet when the test's temporary folder is deleted
+            java.util.List<ProcessHandle> children = server.descendants().toList();
             server.destroyForcibly();
             server.waitFor(30, TimeUnit.SECONDS);
+            for (ProcessHandle child : children) {
+                child.destroyForcibly();
+                try {
+                    child.onExit().get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("a PostgreSQL process did not exit: " + child.pid(), e);
+                }
+            }
         }
     }
 }
