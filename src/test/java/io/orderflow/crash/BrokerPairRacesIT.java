@@ -39,22 +39,15 @@ import static org.awaitility.Awaitility.await;
  * lock), or while it hands the journal back (failback), or while the other half is down and stays
  * down. Each runs under a backlog (a burst of orders, so every relay has events to send) with every
  * core kept busy by the test, as on a shared host. After each, the flow must move again (every
- * service's relay publishing) within 5 s of the surviving broker serving in the median round, and
- * within 10 s in every round; each stall is printed, and the admin API must read the dead letters.
+ * service's relay publishing) within 5 s of the surviving broker serving, in every round; each
+ * stall is printed, and the admin API must read the dead letters.
  * At the end every order is applied and mailed once, nothing is rejected or
  * dead-lettered, and no thread of orderflow waits on a connection to a dead broker.
  */
 class BrokerPairRacesIT {
 
-    /** From the surviving broker serving to every stage moving again: the target, held by the median of the rounds. */
+    /** From the surviving broker serving to every stage moving again: what no round may exceed. */
     static final Duration STALL_BOUND = Duration.ofSeconds(5);
-    /**
-     * What no round may exceed. Rounds over the target remain (about one in fifteen, 6.5 and 7.5 s):
-     * a relay whose batch was cut by the kill resends it, the new broker refuses the batch as holding
-     * duplicates, and the relay resends its events one per transaction (up to 200) to a broker whose
-     * JVM has just started on busy cores. Issue 25 stays open for it.
-     */
-    static final Duration WORST_BOUND = Duration.ofSeconds(10);
     private static final int BURST = Integer.getInteger("orderflow.test.race-orders", 2_000);
     /** Orders a second after the burst, until the race is over. */
     private static final double TRICKLE = 50;
@@ -206,9 +199,7 @@ class BrokerPairRacesIT {
                     + "; from the backup taking over after each round's first kill " + FailoverFlow.percentiles(failovers) + ", worst "
                     + String.format("%.2f s", failovers.stream().mapToDouble(d -> d).max().orElse(0)));
             String all = "stalls from the surviving broker serving to the whole flow moving:\n" + String.join("\n", lines);
-            List<Double> sorted = stalls.stream().sorted().toList();
-            assertThat(sorted.get((sorted.size() - 1) / 2)).as("the median of the " + all).isLessThanOrEqualTo(STALL_BOUND.toMillis() / 1000.0);
-            assertThat(stalls).as(all).allMatch(s -> s <= WORST_BOUND.toMillis() / 1000.0);
+            assertThat(stalls).as(all).allMatch(s -> s <= STALL_BOUND.toMillis() / 1000.0);
         } finally {
             smtp.stop();
         }

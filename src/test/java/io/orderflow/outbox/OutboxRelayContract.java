@@ -107,6 +107,45 @@ abstract class OutboxRelayContract {
     }
 
     @Test
+    void should_publish_batches_the_broker_had_whole_or_in_part_each_event_once_and_in_order() throws Exception {
+        // a whole batch the broker stored before (a commit whose answer a failover cut), then one it
+        // has every other event of (sent before a crash, with more events since)
+        List<Event> whole = new ArrayList<>();
+        List<Event> part = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            whole.add(placed("W-" + i, 1));
+            part.add(placed("P-" + i, 1));
+        }
+        db.transactions().inTransaction(() -> whole.forEach(outbox::append));
+        db.transactions().inTransaction(() -> part.forEach(outbox::append));
+        List<Event> before = new ArrayList<>(whole);
+        for (int i = 0; i < part.size(); i += 2) {
+            before.add(part.get(i));
+        }
+        try (Connection c = cf.createConnection(); Session s = c.createSession(true, Session.SESSION_TRANSACTED)) {
+            MessageProducer p = s.createProducer(s.createTopic(EventPublisher.ADDRESS));
+            for (Event e : before) {
+                String payload = EventJson.write(e);
+                TextMessage m = s.createTextMessage(payload);
+                EventHeaders.set(m, e.eventId(), e.type(), e.orderId(), payload);
+                m.setStringProperty(EventPublisher.DUPLICATE_ID, e.eventId());
+                p.send(m);
+            }
+            s.commit();
+        }
+
+        assertThat(relay.relayBatch()).isEqualTo(50);
+        assertThat(relay.relayBatch()).isEqualTo(50);
+        assertThat(relay.relayBatch()).isZero();
+
+        List<String> received = receiveAll(100);
+        List<String> sentBefore = before.stream().map(Event::eventId).toList();
+        assertThat(received.subList(0, sentBefore.size())).as("what the broker had").isEqualTo(sentBefore);
+        assertThat(received.subList(sentBefore.size(), received.size())).as("the rest, each once, in the outbox's order")
+                .isEqualTo(part.stream().filter(e -> !before.contains(e)).map(Event::eventId).toList());
+    }
+
+    @Test
     void should_skip_no_row_when_concurrent_writers_commit_out_of_id_order() throws Exception {
         standalone.start();
         int writers = 6;
