@@ -46,6 +46,7 @@ public final class Benchmark {
             Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("console-orders", "0"),
             Map.entry("tcp-protocols", "core"), Map.entry("tcp-rates", "50,100,200,max"), Map.entry("tcp-clients", "1,4"), Map.entry("tcp-seconds", "10"),
             Map.entry("tcp-orders", "5000"), Map.entry("tcp-idle-seconds", "10"), Map.entry("tcp-warmup-seconds", "60"), Map.entry("tcp-jvm", ""), Map.entry("tcp-settings", ""), Map.entry("tcp-jfr", ""), Map.entry("tcp-jar", ""),
+            Map.entry("tcp-restart-seconds", "60"), Map.entry("tcp-pause-seconds", "600"),
             Map.entry("broker-url", ""), Map.entry("broker-user", ""), Map.entry("broker-password", ""),
             Map.entry("only", ""), Map.entry("out", "")));
     /** Orders spread over this many SKUs (--skus): 1 puts every reservation on one hot row. */
@@ -61,7 +62,8 @@ public final class Benchmark {
                 throw new IllegalArgumentException("unknown option " + a + "; options: --db=embedded|h2|postgres --pg-url= --pg-user= "
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
                         + "--skus=N --tcp-protocols=core,amqp,stomp,http --tcp-rates=50,100,200,max (empty skips the TCP clients' phase) --tcp-clients=1,4 --tcp-seconds=N --tcp-orders=N "
-                        + "--tcp-idle-seconds=N --tcp-warmup-seconds=N --tcp-jvm='JVM options' --tcp-settings='key=value;key=value' --tcp-jfr=file.jfr (a profile of the first paced run) --tcp-jar=other.jar (measure another build) --only=tcp "
+                        + "--tcp-idle-seconds=N --tcp-warmup-seconds=N --tcp-jvm='JVM options' --tcp-settings='key=value;key=value' --tcp-jfr=file.jfr (a profile of the first paced run) --tcp-jar=other.jar (measure another build) "
+                        + "--tcp-restart-seconds=N (from ready, 100 orders/s for N s; 0 skips) --tcp-pause-seconds=N (then the first 1,000 after N s with no order; 0 skips) --only=tcp "
                         + "--only=broker --broker-url=URL --broker-user= --broker-password= (an external broker's ceiling beside the embedded one's) "
                         + "--retention-rows=N (the retention benchmark instead) --console-orders=N (the console's pages instead) --out=file.json");
             }
@@ -224,7 +226,7 @@ public final class Benchmark {
         }
         LoneClients.Plan plan = new LoneClients.Plan(protocols, rates, clients, opt("tcp-seconds"), opt("tcp-orders"), opt("warmup"), opt("tcp-warmup-seconds"),
                 opt("tcp-idle-seconds"), options.get("tcp-jvm").isBlank() ? List.of() : List.of(options.get("tcp-jvm").trim().split("\\s+")),
-                extra, options.get("tcp-jfr"), options.get("tcp-jar"));
+                extra, options.get("tcp-jfr"), options.get("tcp-jar"), opt("tcp-restart-seconds"), opt("tcp-pause-seconds"));
         int phase = options.get("only").equals("tcp") ? 1 : 5;
         say("[%d/%d] clients over TCP (%s), one persistent message or request per order, no transaction, to the jar run as a process "
                 + "of its own: %s orders/s from %s clients", phase, options.get("only").equals("tcp") ? 1 : phases(), String.join(", ", protocols),

@@ -40,8 +40,17 @@ final class LoneClients {
 
     /** What the phase is told: the rates ("max" = as fast as the clients go), client counts and sizes. */
     record Plan(List<String> protocols, List<String> rates, List<Integer> clients, int seconds, int maxOrders, int warmup, int warmupSeconds, int idleSeconds,
-                List<String> jvmArgs, Map<String, String> extraSettings, String jfr, String jar) {
+                List<String> jvmArgs, Map<String, String> extraSettings, String jfr, String jar, int restartSeconds, int pauseSeconds) {
     }
+
+    /** The restart run's and the after-a-pause run's rate, as most shops' steady trickle. */
+    static final int RESTART_RATE = 100;
+    /** An order later than this, to its email, means the service has not settled yet. */
+    static final double SETTLED_MS = 250;
+    /** The restart run's latency is reported by slices of this many seconds of sending. */
+    static final int SLICE_SECONDS = 5;
+    /** Orders sent at RESTART_RATE after the pause. */
+    static final int AFTER_PAUSE_ORDERS = 1000;
 
     private final Plan plan;
     private final Path dir;
@@ -142,6 +151,10 @@ final class LoneClients {
     private Map<String, Object> runAll() throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("broker", brokerUrl + ", the jar's embedded Artemis, clients in the benchmark's JVM");
+        if (plan.restartSeconds() > 0) {
+            // first, while the jar is as fresh as after a deploy or a crash
+            out.put("restart", restart());
+        }
         if (plan.warmup() > 0) {
             Benchmark.say("      warming up the jar: %,d orders (not measured)", plan.warmup());
             bulk("TWARM-", plan.warmup());
@@ -167,9 +180,144 @@ final class LoneClients {
             }
         }
         out.put("runs", runs);
+        long idleFrom = System.nanoTime();
         out.put("idle", idle());
         out.put("bulk", saturation());
+        if (plan.pauseSeconds() > 0) {
+            out.put("afterPause", afterPause(idleFrom));
+        }
         return out;
+    }
+
+    /**
+     * The jar just reported ready (health 200, the stock file taken): one client sends 100 orders a
+     * second at once, as after a deploy or a crash under steady traffic. Latency is measured to
+     * each order's email file (what a user sees), by slices of the sending time; settled is the
+     * intended send time, from the first order, after which no order took over 250 ms. The JIT's
+     * work is read from the JVM's own counters, for the start and for the run.
+     */
+    private Map<String, Object> restart() throws Exception {
+        int count = RESTART_RATE * plan.restartSeconds();
+        String prefix = "TSTART-";
+        Map<String, Double> jitAtReady = jit();
+        long jvm0 = jvmCpu();
+        long db0 = dbCpu();
+        long t0 = System.nanoTime();
+        Sent sent = send("core", prefix, 1, RESTART_RATE, count);
+        awaitMails(prefix, count);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long jvm = jvmCpu() - jvm0;
+        long database = dbCpu() - db0;
+        Map<String, Double> jitAfter = jit();
+        double[] millis = toEmail(prefix, sent.intended());
+
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("rate", RESTART_RATE);
+        run.put("orders", count);
+        Map<String, Double> all = Percentiles.of(millis);
+        run.put("latencyToEmailMs", all);
+        List<Map<String, Object>> slices = new ArrayList<>();
+        int perSlice = RESTART_RATE * SLICE_SECONDS;
+        StringBuilder sliceText = new StringBuilder();
+        for (int from = 0; from < count; from += perSlice) {
+            double[] slice = java.util.Arrays.copyOfRange(millis, from, Math.min(count, from + perSlice));
+            Map<String, Double> p = Percentiles.of(slice);
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("fromSecond", from / RESTART_RATE);
+            one.put("latencyToEmailMs", p);
+            slices.add(one);
+            sliceText.append(String.format("%n          %3d-%3d s: p50 %7.1f ms, p99 %7.1f ms, max %7.1f ms", from / RESTART_RATE,
+                    Math.min(count, from + perSlice) / RESTART_RATE, p.get("p50"), p.get("p99"), p.get("max")));
+        }
+        run.put("slices", slices);
+        run.put("firstOrderMs", Percentiles.round(millis[0]));
+        Map<String, Double> reply = Percentiles.of(sent.replyMillis());
+        run.put("replyMs", reply);
+        int lastSlow = -1;
+        for (int i = 0; i < count; i++) {
+            if (millis[i] > SETTLED_MS) {
+                lastSlow = i;
+            }
+        }
+        double settled = lastSlow < 0 ? 0 : lastSlow + 1 >= count ? Double.NaN
+                : (sent.intended()[lastSlow + 1] - sent.intended()[0]) / 1e6;
+        run.put("settledAfterSeconds", Double.isNaN(settled) ? "not within the run" : Percentiles.round(settled));
+        cpu(run, jvm, database, count, seconds);
+        Map<String, Object> jit = new LinkedHashMap<>();
+        jit.put("atReady", jitAtReady);
+        jit.put("duringTheRun", Map.of("compiles", jitAfter.get("compiles") - jitAtReady.get("compiles"),
+                "compileSeconds", Percentiles.round(jitAfter.get("compileSeconds") - jitAtReady.get("compileSeconds"))));
+        run.put("jit", jit);
+        Benchmark.say("      restart under load: from ready, one client at %d orders/s for %d s, to each email file: p50 %.1f ms, p99 %.1f ms, "
+                        + "max %.1f ms; the first order %.1f ms; settled (every later order under %.0f ms) after %s; the send's reply p50 %.1f ms, "
+                        + "p99 %.1f ms, max %.1f ms; CPU per order %s%s",
+                RESTART_RATE, plan.restartSeconds(), all.get("p50"), all.get("p99"), all.get("max"), millis[0], SETTLED_MS,
+                Double.isNaN(settled) ? "never, within the run" : String.format("%.1f s", settled), reply.get("p50"), reply.get("p99"),
+                reply.get("max"), cpuText(run), sliceText);
+        Benchmark.say("        JIT: %.0f compiles in %.1f s of compiler time before ready, %.0f in %.1f s during the run",
+                jitAtReady.get("compiles"), jitAtReady.get("compileSeconds"), jitAfter.get("compiles") - jitAtReady.get("compiles"),
+                jitAfter.get("compileSeconds") - jitAtReady.get("compileSeconds"));
+        return run;
+    }
+
+    /** After pauseSeconds with no order (counted from the idle measurement's start), the first 1,000 at 100 a second. */
+    private Map<String, Object> afterPause(long idleFromNanos) throws Exception {
+        long left = plan.pauseSeconds() * 1_000_000_000L - (System.nanoTime() - idleFromNanos);
+        awaitSettled();
+        Benchmark.say("      waiting for the rest of a %d s pause with no order", plan.pauseSeconds());
+        if (left > 0) {
+            Thread.sleep(left / 1_000_000);
+        }
+        String prefix = "TPAUSE-";
+        Sent sent = send("core", prefix, 1, RESTART_RATE, AFTER_PAUSE_ORDERS);
+        awaitMails(prefix, AFTER_PAUSE_ORDERS);
+        Map<String, Double> p = Percentiles.of(toEmail(prefix, sent.intended()));
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("pauseSeconds", plan.pauseSeconds());
+        run.put("orders", AFTER_PAUSE_ORDERS);
+        run.put("latencyToEmailMs", p);
+        Benchmark.say("      after %d s with no order, the first %,d at %d/s, to each email file: p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                plan.pauseSeconds(), AFTER_PAUSE_ORDERS, RESTART_RATE, p.get("p50"), p.get("p99"), p.get("max"));
+        return run;
+    }
+
+    /** Milliseconds from each order's intended send time to its .eml file's last write (one file per order). */
+    private double[] toEmail(String prefix, long[] intendedMicros) throws IOException {
+        Map<String, Long> written = new HashMap<>();
+        try (Stream<Path> files = Files.list(dir.resolve("mail"))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                if (name.startsWith(prefix) && name.endsWith(".eml")) {
+                    java.nio.file.attribute.FileTime t = Files.getLastModifiedTime(f);
+                    written.put(name.substring(0, name.indexOf('.')), t.to(java.util.concurrent.TimeUnit.MICROSECONDS));
+                }
+            }
+        }
+        double[] millis = new double[intendedMicros.length];
+        for (int i = 0; i < millis.length; i++) {
+            millis[i] = (written.get(prefix + i) - intendedMicros[i]) / 1000.0;
+        }
+        return millis;
+    }
+
+    /** The jar's JIT so far, from its own counters (jcmd PerfCounter.print): compiles and compiler seconds. */
+    private Map<String, Double> jit() throws Exception {
+        Map<String, Double> counters = new HashMap<>();
+        for (String line : jcmdOutput("PerfCounter.print").split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                try {
+                    counters.put(line.substring(0, eq).trim(), Double.parseDouble(line.substring(eq + 1).trim()));
+                } catch (NumberFormatException notANumber) {
+                    // strings such as the last compiled method
+                }
+            }
+        }
+        Map<String, Double> jit = new LinkedHashMap<>();
+        jit.put("compiles", counters.getOrDefault("sun.ci.standardCompiles", 0.0) + counters.getOrDefault("sun.ci.osrCompiles", 0.0));
+        double frequency = counters.getOrDefault("sun.os.hrt.frequency", 1e9);
+        jit.put("compileSeconds", Percentiles.round(counters.getOrDefault("java.ci.totalTime", 0.0) / frequency));
+        return jit;
     }
 
     private Map<String, Object> idle() throws Exception {
@@ -220,6 +368,8 @@ final class LoneClients {
         }
         List<Map<String, Object>> perOrder = statements ? statementsPerOrder(count) : List.of();
 
+        // an email file is written before its notification's SENT mark commits
+        awaitSettled();
         Map<String, Long> sentAt = sentAt(prefix);
         double[] millis = new double[count];
         long last = 0;
@@ -332,6 +482,16 @@ final class LoneClients {
         return out;
     }
 
+    private String jcmdOutput(String... command) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(jar.pid())));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
     private void jcmd(String... command) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                 String.valueOf(jar.pid())));
@@ -352,6 +512,7 @@ final class LoneClients {
         double seconds = (System.nanoTime() - t0) / 1e9;
         long jvm = jvmCpu() - jvm0;
         long database = dbCpu() - db0;
+        awaitSettled();
         long last = sentAt("TBULK-").values().stream().mapToLong(Long::longValue).max().orElseThrow();
         double throughput = count / ((last - epochMicros0) / 1e6);
         Map<String, Object> run = new LinkedHashMap<>();

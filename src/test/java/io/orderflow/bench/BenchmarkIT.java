@@ -33,7 +33,7 @@ class BenchmarkIT {
     void should_measure_the_embedded_defaults_and_write_every_figure() throws Exception {
         JsonNode r = bench("embedded.json", "--orders=" + ORDERS, "--warmup=50", "--rates=20", "--rate-seconds=2", "--relay-events=300",
                 "--tcp-rates=20,max", "--tcp-clients=1,2", "--tcp-seconds=2", "--tcp-orders=100", "--tcp-warmup-seconds=1",
-                "--tcp-idle-seconds=1");
+                "--tcp-idle-seconds=1", "--tcp-restart-seconds=6", "--tcp-pause-seconds=3");
 
         assertThat(r.at("/database").asText()).contains("embedded PostgreSQL");
         assertThat(r.at("/endToEnd/dataDir/databaseMbPer10000Orders").asDouble()).isPositive();
@@ -70,6 +70,18 @@ class BenchmarkIT {
         assertThat(max.get("ordersPerSecond").asDouble()).isPositive();
         assertThat(tcp.at("/idle/percentOfACore").asDouble()).isNotNegative();
         assertThat(tcp.at("/bulk/ordersPerSecond").asDouble()).isPositive();
+        // the restart run, first, on the fresh jar: 600 orders to their email files, by 5 s slices
+        JsonNode restart = tcp.get("restart");
+        assertThat(restart.get("orders").asInt()).isEqualTo(600);
+        assertThat(restart.get("slices")).hasSize(2);
+        assertThat(restart.at("/slices/1/fromSecond").asInt()).isEqualTo(5);
+        assertThat(restart.at("/latencyToEmailMs/p50").asDouble()).isPositive().isLessThanOrEqualTo(restart.at("/latencyToEmailMs/max").asDouble());
+        assertThat(restart.at("/jit/atReady/compiles").asDouble()).as("the JVM's counters were read").isPositive();
+        assertThat(restart.at("/cpuMsPerOrder/jvm").asDouble()).isPositive();
+        assertThat(restart.get("settledAfterSeconds").isNumber() || restart.get("settledAfterSeconds").isTextual()).isTrue();
+        JsonNode afterPause = tcp.get("afterPause");
+        assertThat(afterPause.get("orders").asInt()).isEqualTo(1000);
+        assertThat(afterPause.at("/latencyToEmailMs/p99").asDouble()).isPositive();
     }
 
     @Test
