@@ -35,6 +35,7 @@ public final class DiskSpace {
     private final List<String> stopped = new ArrayList<>();
     private volatile boolean low;
     private volatile long lastFree = -1;
+    private FileStore store;
 
     public DiskSpace(CamelContext camel, Path dataDir, long minFreeBytes, MeterRegistry meters) {
         this.camel = camel;
@@ -82,12 +83,20 @@ public final class DiskSpace {
     }
 
     private long usable() throws IOException {
+        if (store != null) {
+            return store.getUsableSpace();
+        }
         Path existing = dataDir.toAbsolutePath();
         while (!Files.exists(existing) && existing.getParent() != null) {
             existing = existing.getParent();
         }
-        FileStore store = Files.getFileStore(existing);
-        return store.getUsableSpace();
+        FileStore found = Files.getFileStore(existing);
+        // looked up once the data folder exists: the lookup reads the mount table (most of an
+        // idle check's CPU), while the usable space is a statfs of the path, whatever is mounted there
+        if (existing.equals(dataDir.toAbsolutePath())) {
+            store = found;
+        }
+        return found.getUsableSpace();
     }
 
     private static long mb(long bytes) {
