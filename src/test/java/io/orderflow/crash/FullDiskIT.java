@@ -187,10 +187,11 @@ class FullDiskIT {
         // the disk fills to the last byte while the broker pages: Artemis stops on the failed write.
         // Its disk check (every second) may see the full disk before a write does, and then it
         // blocks its producers and nothing writes (as good an outcome, not this test's): give the
-        // disk room again, let the sender go on, and fill it once more, until a write fails first
+        // disk room again until the sender goes on (the blocked producer is released once orderflow
+        // takes input again and the broker's memory drains), stop input again, and fill once more,
+        // until a write fails first
         Path rest = mount.resolve("rest");
         for (int fill = 1; ; fill++) {
-            int sentBefore = sender.sent();
             fillUntilFree(rest, 0);
             try {
                 await().atMost(Duration.ofSeconds(20))
@@ -198,10 +199,17 @@ class FullDiskIT {
                 System.out.printf("a write failed on fill %d%n", fill);
                 break;
             } catch (org.awaitility.core.ConditionTimeoutException blockedFirst) {
-                assertThat(fill).as("fills of the disk before a write of the broker's failed").isLessThan(10);
+                assertThat(fill).as("fills of the disk before a write of the broker's failed").isLessThan(6);
+                int sentBefore = sender.sent();
+                System.out.printf("fill %d: the broker blocked its producers before a write failed (%d orders sent); again%n", fill, sentBefore);
                 Files.delete(rest);
+                Files.delete(ballast);
                 await("the sender going on once the broker has room").atMost(Duration.ofSeconds(60))
                         .until(() -> sender.sent() > sentBefore);
+                fillUntilFree(ballast, 100 * MB);
+                await().atMost(Duration.ofSeconds(30)).until(() -> orderflow.get("/observe/health").body().contains("disk is not available"));
+                long pagedBefore = pagedBytes(paging);
+                await("the backlog paging again").atMost(Duration.ofSeconds(60)).until(() -> pagedBytes(paging) > pagedBefore);
                 assertThat(sender.sent()).as("orders left to send").isLessThan(orders.size());
             }
         }
