@@ -36,14 +36,11 @@ final class EventPublisher implements AutoCloseable {
     private final ConnectionFactory connectionFactory;
     private final String user;
     private final String password;
-    private Connection connection;
-    private Session session;
-    private MessageProducer producer;
+    /** The transacted session every batch goes on. */
+    private Link link;
     /** For the resend of a batch refused for duplicates only, opened when one is: see publishConfirmedEach. */
     private ActiveMQConnectionFactory confirmingFactory;
-    private Connection confirmingConnection;
-    private Session confirmingSession;
-    private MessageProducer confirmingProducer;
+    private Link confirming;
 
     EventPublisher(ConnectionFactory connectionFactory, String user, String password) {
         this.connectionFactory = connectionFactory;
@@ -52,10 +49,13 @@ final class EventPublisher implements AutoCloseable {
     }
 
     void publish(List<OutboxRow> rows) throws JMSException {
-        open();
+        if (link == null) {
+            link = Link.open(connectionFactory, user, password, true);
+        }
+        Session session = link.session();
         for (int attempt = 1; ; attempt++) {
             for (OutboxRow row : rows) {
-                producer.send(message(session, row));
+                link.producer().send(message(session, row));
             }
             try {
                 session.commit();
@@ -89,10 +89,18 @@ final class EventPublisher implements AutoCloseable {
      */
     private void publishConfirmedEach(List<OutboxRow> rows) throws JMSException {
         long started = System.nanoTime();
-        openConfirming();
+        if (confirming == null) {
+            confirmingFactory = ConfirmedSends.copyOf(connectionFactory);
+            try {
+                confirming = Link.open(confirmingFactory, user, password, false);
+            } catch (JMSException | RuntimeException e) {
+                closeConfirming();
+                throw e;
+            }
+        }
         Confirmations confirmations = new Confirmations(rows.size());
         for (OutboxRow row : rows) {
-            confirmingProducer.send(message(confirmingSession, row), confirmations);
+            confirming.producer().send(message(confirming.session(), row), confirmations);
         }
         try {
             confirmations.await(confirmingFactory.getCallTimeout());
@@ -166,69 +174,50 @@ final class EventPublisher implements AutoCloseable {
         return message;
     }
 
-    private void open() throws JMSException {
-        if (session != null) {
-            return;
-        }
-        try {
-            connection = user.isEmpty() ? connectionFactory.createConnection()
-                    : connectionFactory.createConnection(user, password);
-            session = connection.createSession(true, Session.SESSION_TRANSACTED);
-            producer = session.createProducer(session.createTopic(ADDRESS));
-            producer.setDeliveryMode(DeliveryMode.PERSISTENT);
-        } catch (JMSException | RuntimeException e) {
-            close();
-            throw e;
-        }
-    }
-
-    private void openConfirming() throws JMSException {
-        if (confirmingSession != null) {
-            return;
-        }
-        try {
-            confirmingFactory = ConfirmedSends.copyOf(connectionFactory);
-            confirmingConnection = user.isEmpty() ? confirmingFactory.createConnection()
-                    : confirmingFactory.createConnection(user, password);
-            confirmingSession = confirmingConnection.createSession(false, Session.AUTO_ACKNOWLEDGE);
-            confirmingProducer = confirmingSession.createProducer(confirmingSession.createTopic(ADDRESS));
-            confirmingProducer.setDeliveryMode(DeliveryMode.PERSISTENT);
-        } catch (JMSException | RuntimeException e) {
-            closeConfirming();
-            throw e;
-        }
-    }
-
     private void closeConfirming() {
-        if (confirmingConnection != null) {
-            try {
-                confirmingConnection.close();
-            } catch (JMSException | RuntimeException e) {
-                LOG.debug("Closing broker connection failed", e);
-            }
+        if (confirming != null) {
+            confirming.close();
         }
         if (confirmingFactory != null) {
             confirmingFactory.close();
         }
+        confirming = null;
         confirmingFactory = null;
-        confirmingConnection = null;
-        confirmingSession = null;
-        confirmingProducer = null;
     }
 
     /** Drops the connections; the next publish opens new ones. */
     @Override
     public void close() {
         closeConfirming();
-        if (connection != null) {
+        if (link != null) {
+            link.close();
+        }
+        link = null;
+    }
+
+    /** A connection with one session and its producer of persistent messages to the events address. */
+    private record Link(Connection connection, Session session, MessageProducer producer) {
+
+        static Link open(ConnectionFactory factory, String user, String password, boolean transacted) throws JMSException {
+            Connection connection = user.isEmpty() ? factory.createConnection() : factory.createConnection(user, password);
+            try {
+                Session session = transacted ? connection.createSession(true, Session.SESSION_TRANSACTED)
+                        : connection.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                MessageProducer producer = session.createProducer(session.createTopic(ADDRESS));
+                producer.setDeliveryMode(DeliveryMode.PERSISTENT);
+                return new Link(connection, session, producer);
+            } catch (JMSException | RuntimeException e) {
+                new Link(connection, null, null).close();
+                throw e;
+            }
+        }
+
+        void close() {
             try {
                 connection.close();
             } catch (JMSException | RuntimeException e) {
                 LOG.debug("Closing broker connection failed", e);
             }
         }
-        connection = null;
-        session = null;
-        producer = null;
     }
 }
