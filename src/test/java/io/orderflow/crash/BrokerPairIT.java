@@ -34,7 +34,7 @@ import static org.awaitility.Awaitility.await;
  */
 class BrokerPairIT {
 
-    private static final int FAILOVERS = Math.max(1, Integer.getInteger("orderflow.test.failovers", 3));
+    private static final int FAILOVERS = Math.max(1, Integer.getInteger("orderflow.test.failovers", 2));
     /** The client's orders a second, through every failure until the last. */
     private static final double RATE = 150;
 
