@@ -62,6 +62,7 @@ final class LoneClients {
     private long postmaster = -1;
     private String brokerUrl;
     private int httpPort;
+    private long startedAfterMs;
     private java.sql.Connection db;
     private boolean breakdownShown;
     /** Runs so far: each run's orders get ids of their own, so a rate can be measured twice in one run. */
@@ -116,6 +117,7 @@ final class LoneClients {
         cmd.add(plan.jar().isEmpty() ? Path.of(Benchmark.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString()
                 : Path.of(plan.jar()).toAbsolutePath().toString());
         Path log = dir.resolveSibling(dir.getFileName() + ".log");
+        long launched = System.nanoTime();
         jar = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         HttpClient http = HttpClient.newHttpClient();
         URI health = URI.create("http://127.0.0.1:" + httpPort + "/observe/health");
@@ -130,6 +132,9 @@ final class LoneClients {
             }
         }, "the jar to start", () -> 0, 1);
         Benchmark.waitFor(() -> !Files.exists(stockInbox.resolve("bench-stock.csv")), "the stock file to be taken", () -> 0, 1);
+        // what a deploy waits for: the JVM's start, the embedded database's and broker's, the routes'
+        startedAfterMs = (System.nanoTime() - launched) / 1_000_000;
+        Benchmark.say("      the jar ready (health 200, the stock file taken) %.1f s after its launch", startedAfterMs / 1000.0);
 
         if (postgresUrl == null || postgresUrl.isEmpty()) {
             Path cluster = dir.resolve("pg");
@@ -150,6 +155,7 @@ final class LoneClients {
 
     private Map<String, Object> runAll() throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put("readyAfterLaunchMs", startedAfterMs);
         out.put("broker", brokerUrl + ", the jar's embedded Artemis, clients in the benchmark's JVM");
         if (plan.restartSeconds() > 0) {
             // first, while the jar is as fresh as after a deploy or a crash

@@ -114,6 +114,8 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         p.put("orderflow.dir.stock", settings.dataDir().resolve("stock").toString());
         p.put("orderflow.events.consumer-options", "maxBatch=" + settings.get("orderflow.events.batch-size")
                 + "&consumers=" + settings.get("orderflow.events.concurrency"));
+        p.put("orderflow.events.status-consumer-options", p.get("orderflow.events.consumer-options")
+                + "&gatherMs=" + settings.get("orderflow.events.status-gather-ms"));
         return p;
     }
 

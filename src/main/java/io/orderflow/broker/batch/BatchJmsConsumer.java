@@ -159,7 +159,10 @@ final class BatchJmsConsumer extends DefaultConsumer {
         }
     }
 
-    /** Waits for a first message, then takes what is already there, up to maxBatch. */
+    /**
+     * Waits for a first message, then takes what is already there, or what arrives within
+     * gatherMs of the first, up to maxBatch.
+     */
     private List<Message> take(MessageConsumer consumer) throws JMSException {
         List<Message> batch = new ArrayList<>();
         Message first = consumer.receive(endpoint.getReceiveTimeoutMs());
@@ -167,11 +170,12 @@ final class BatchJmsConsumer extends DefaultConsumer {
             return batch;
         }
         batch.add(first);
-        while (batch.size() < endpoint.getMaxBatch()) {
-            // what the broker has already pushed into this consumer's buffer, waiting at most 1 ms:
-            // receiveNoWait() would ask the broker in a round trip whenever the buffer is empty, which
-            // at a trickle is after every message
-            Message next = consumer.receive(1);
+        long gatherUntil = System.nanoTime() + endpoint.getGatherMs() * 1_000_000L;
+        while (batch.size() < endpoint.getMaxBatch() && running) {
+            // at least 1 ms: receiveNoWait() would ask the broker in a round trip whenever the
+            // buffer is empty, which at a trickle is after every message
+            long wait = Math.max(1, (gatherUntil - System.nanoTime()) / 1_000_000L);
+            Message next = consumer.receive(wait);
             if (next == null) {
                 break;
             }

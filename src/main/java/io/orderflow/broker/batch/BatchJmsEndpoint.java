@@ -15,6 +15,11 @@ public final class BatchJmsEndpoint extends DefaultEndpoint {
     private int consumers = 1;
     /** How long a consumer waits for the first message of a batch before it looks again. */
     private long receiveTimeoutMs = 1000;
+    /**
+     * How long, after the first message of a batch, a consumer waits for more before it runs the
+     * batch; 0 takes only what the broker has already pushed.
+     */
+    private long gatherMs;
 
     BatchJmsEndpoint(String uri, BatchJmsComponent component, String queue) {
         super(uri, component);
@@ -64,5 +69,13 @@ public final class BatchJmsEndpoint extends DefaultEndpoint {
 
     public void setReceiveTimeoutMs(long receiveTimeoutMs) {
         this.receiveTimeoutMs = receiveTimeoutMs;
+    }
+
+    public long getGatherMs() {
+        return gatherMs;
+    }
+
+    public void setGatherMs(long gatherMs) {
+        this.gatherMs = gatherMs;
     }
 }
