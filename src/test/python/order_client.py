@@ -96,7 +96,18 @@ def amqp_rejected(host, port, count, user=USER, password=PASSWORD):
 
 def stomp_connect(host, port, user=USER, password=PASSWORD):
     import stomp
+
+    class SaysWhy(stomp.ConnectionListener):
+        """What the server or the network did, on stderr, when a connect or a send fails."""
+
+        def on_error(self, frame):
+            print("stomp: ERROR frame %s %s" % (frame.headers, frame.body), file=sys.stderr)
+
+        def on_disconnected(self):
+            print("stomp: disconnected", file=sys.stderr)
+
     conn = stomp.Connection([(host, port)], auto_content_length=False)
+    conn.set_listener("says-why", SaysWhy())
     if TLS_CA:
         conn.set_ssl(for_hosts=[(host, port)], ca_certs=TLS_CA, cert_file=TLS_CERT, key_file=TLS_KEY)
     conn.connect(user, password, wait=True)
