@@ -80,6 +80,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
 
     private Database database;
     private StopDeadline deadline;
+    private Warmup.Result warmup;
 
     /** A stop of the process is bounded by this deadline, which knows what to name and stop at the bound. */
     public OrderflowConfiguration stopWithin(StopDeadline deadline) {
@@ -90,6 +91,11 @@ public final class OrderflowConfiguration implements CamelConfiguration {
     /** The database, once configured (tests and the invariant checker read it). */
     public Database database() {
         return database;
+    }
+
+    /** What the start-up warm-up did, once configured (tests read it). */
+    public Warmup.Result warmup() {
+        return warmup;
     }
 
     /** Bind under "metricsRegistry" before Camel starts, so that /observe/metrics shows orderflow's meters. */
@@ -133,6 +139,9 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         if (deadline != null) {
             deadline.watch(context);
         }
+        OrderFormat format = new OrderFormat();
+        // first, alone on the cores: the JIT compiles what it ran while the database and broker start
+        warmup = Warmup.run(settings.getLong("orderflow.startup.warmup-ms"), format, settings);
         Database db = Database.open(settings);
         this.database = db;
         context.addService(stopping("database", db::close), true, true);
@@ -173,7 +182,6 @@ public final class OrderflowConfiguration implements CamelConfiguration {
 
         // order service
         Outbox orderOutbox = new Outbox("order", db.jdbc(), db.dialect());
-        OrderFormat format = new OrderFormat();
         OrderIntake intake = new OrderIntake(db.jdbc(), db.transactions(), orderOutbox, meters);
         InboxFolder orderInbox = new InboxFolder("order", settings.dataDir().resolve("orders"), meters);
         registry.bind("orderFiles", new OrderFiles(format, intake, orderInbox, maxFileSize));

@@ -108,6 +108,14 @@ public final class OrderIntake {
         return outcome;
     }
 
+    /** The OrderPlaced event of an order placed at that time, in the trace of that id. */
+    public static Event placed(Order order, Instant at, String traceId) {
+        ObjectNode data = EventJson.MAPPER.createObjectNode();
+        data.set("customer", EventJson.tree(order.customer()));
+        data.set("lines", EventJson.tree(order.lines()));
+        return Event.create(Event.ORDER_PLACED, order.orderId(), data, at, traceId);
+    }
+
     private void place(List<Order> orders, List<String> traceIds, Timestamp now) {
         if (orders.isEmpty()) {
             return;
@@ -120,11 +128,8 @@ public final class OrderIntake {
                 Order.Line line = order.lines().get(i);
                 lines.add(new Object[] {order.orderId(), i + 1, line.sku(), line.quantity()});
             }
-            ObjectNode data = EventJson.MAPPER.createObjectNode();
-            data.set("customer", EventJson.tree(order.customer()));
-            data.set("lines", EventJson.tree(order.lines()));
             // occurred when the order was placed: the order as it stood at placedAt shows it
-            events.add(Event.create(Event.ORDER_PLACED, order.orderId(), data, now.toInstant(), traceIds.get(o)));
+            events.add(placed(order, now.toInstant(), traceIds.get(o)));
         }
         jdbc.batchUpdate("INSERT INTO order_line (order_id, line_no, sku, quantity) VALUES (?, ?, ?, ?)", lines);
         outbox.appendAll(events);

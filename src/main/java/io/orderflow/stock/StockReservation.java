@@ -91,8 +91,11 @@ public final class StockReservation implements EventConsumer.Handler {
         return available;
     }
 
-    /** Reserves every line of the order or none, against what is left; returns StockReserved or OutOfStock. */
-    private Event decide(Event placed, Map<String, Integer> available, List<Object[]> reservations) {
+    /**
+     * Reserves every line of the order or none, against what is left (taken from {@code available}
+     * and added to {@code reservations}); returns StockReserved or OutOfStock.
+     */
+    public static Event decide(Event placed, Map<String, Integer> available, List<Object[]> reservations) {
         // the same SKU on several lines counts once, with the quantities added
         Map<String, Integer> requested = new TreeMap<>();
         for (JsonNode line : placed.data().path("lines")) {

@@ -50,6 +50,8 @@ public final class OrderflowProcess implements AutoCloseable {
         settings.put("orderflow.files.poll-interval-ms", "100");
         settings.put("orderflow.retry.initial-delay-ms", "100");
         settings.put("orderflow.retry.max-delay-ms", "500");
+        // a test's start need not wait for the warm-up; the bench and the README's tour run it
+        settings.put("orderflow.startup.warmup-ms", "0");
     }
 
     public OrderflowProcess with(String key, String value) {
