@@ -46,7 +46,7 @@ public final class Benchmark {
             Map.entry("processes", "1"), Map.entry("skus", "1"), Map.entry("retention-rows", "0"), Map.entry("console-orders", "0"),
             Map.entry("tcp-protocols", "core"), Map.entry("tcp-rates", "50,100,200,max"), Map.entry("tcp-clients", "1,4"), Map.entry("tcp-seconds", "10"),
             Map.entry("tcp-orders", "5000"), Map.entry("tcp-idle-seconds", "10"), Map.entry("tcp-warmup-seconds", "60"), Map.entry("tcp-jvm", ""), Map.entry("tcp-settings", ""), Map.entry("tcp-jfr", ""), Map.entry("tcp-jar", ""),
-            Map.entry("tcp-restart-seconds", "60"), Map.entry("tcp-pause-seconds", "600"),
+            Map.entry("tcp-restart-seconds", "60"), Map.entry("tcp-pause-seconds", "600"), Map.entry("tcp-traces", "off"),
             Map.entry("broker-url", ""), Map.entry("broker-user", ""), Map.entry("broker-password", ""),
             Map.entry("only", ""), Map.entry("out", "")));
     /** Orders spread over this many SKUs (--skus): 1 puts every reservation on one hot row. */
@@ -63,7 +63,8 @@ public final class Benchmark {
                         + "--pg-password= --orders=N --rates=50,100 --rate-seconds=N --relay-events=N --concurrency=N --warmup=N --processes=1|2 "
                         + "--skus=N --tcp-protocols=core,amqp,stomp,http --tcp-rates=50,100,200,max (empty skips the TCP clients' phase) --tcp-clients=1,4 --tcp-seconds=N --tcp-orders=N "
                         + "--tcp-idle-seconds=N --tcp-warmup-seconds=N --tcp-jvm='JVM options' --tcp-settings='key=value;key=value' --tcp-jfr=file.jfr (a profile of the first paced run) --tcp-jar=other.jar (measure another build) "
-                        + "--tcp-restart-seconds=N (from ready, 100 orders/s for N s; 0 skips) --tcp-pause-seconds=N (then the first 1,000 after N s with no order; 0 skips) --only=tcp "
+                        + "--tcp-restart-seconds=N (from ready, 100 orders/s for N s; 0 skips) --tcp-pause-seconds=N (then the first 1,000 after N s with no order; 0 skips) "
+                        + "--tcp-traces=off|on|both (traces exported to a collector stand-in in the bench; both: the phase without, then with) --only=tcp "
                         + "--only=broker --broker-url=URL --broker-user= --broker-password= (an external broker's ceiling beside the embedded one's) "
                         + "--retention-rows=N (the retention benchmark instead) --console-orders=N (the console's pages instead) --out=file.json");
             }
@@ -231,7 +232,64 @@ public final class Benchmark {
         say("[%d/%d] clients over TCP (%s), one persistent message or request per order, no transaction, to the jar run as a process "
                 + "of its own: %s orders/s from %s clients", phase, options.get("only").equals("tcp") ? 1 : phases(), String.join(", ", protocols),
                 options.get("tcp-rates"), options.get("tcp-clients"));
-        results.put("tcpClients", LoneClients.measure(plan, work.resolve("tcp"), databases.fresh(work.resolve("tcp")), skus));
+        String traces = options.get("tcp-traces");
+        if (!List.of("off", "on", "both").contains(traces)) {
+            throw new IllegalArgumentException("--tcp-traces takes off, on or both, not " + traces);
+        }
+        if (!traces.equals("on")) {
+            results.put("tcpClients", LoneClients.measure(plan, work.resolve("tcp"), databases.fresh(work.resolve("tcp")), skus));
+        }
+        if (!traces.equals("off")) {
+            try (OtlpSink sink = new OtlpSink()) {
+                Map<String, String> traced = new LinkedHashMap<>(extra);
+                traced.put("orderflow.otel.endpoint", sink.endpoint());
+                traced.put("orderflow.otel.sampling-ratio", "1.0");
+                say("      again with every order traced, its spans exported over OTLP/HTTP to a collector stand-in in the bench (%s)",
+                        sink.endpoint());
+                LoneClients.Plan withTraces = new LoneClients.Plan(plan.protocols(), plan.rates(), plan.clients(), plan.seconds(),
+                        plan.maxOrders(), plan.warmup(), plan.warmupSeconds(), plan.idleSeconds(), plan.jvmArgs(), traced, plan.jfr(),
+                        plan.jar(), plan.restartSeconds(), plan.pauseSeconds());
+                Map<String, Object> on = LoneClients.measure(withTraces, work.resolve("tcp-traced"),
+                        databases.fresh(work.resolve("tcp-traced")), skus);
+                on.put("collector", Map.of("requests", sink.requests(), "bytes", sink.bytes()));
+                say("      the collector stand-in took %,d requests, %,d bytes", sink.requests(), sink.bytes());
+                results.put("tcpClientsTraced", on);
+            }
+        }
+        if (traces.equals("both")) {
+            compareTraces();
+        }
+    }
+
+    /** CPU per order and p99 of the runs with traces against those without, rate by rate. */
+    @SuppressWarnings("unchecked")
+    private void compareTraces() {
+        List<Map<String, Object>> off = (List<Map<String, Object>>) ((Map<String, Object>) results.get("tcpClients")).get("runs");
+        List<Map<String, Object>> on = (List<Map<String, Object>>) ((Map<String, Object>) results.get("tcpClientsTraced")).get("runs");
+        List<Map<String, Object>> compared = new ArrayList<>();
+        for (int i = 0; i < Math.min(off.size(), on.size()); i++) {
+            Map<String, Object> a = off.get(i);
+            Map<String, Object> b = on.get(i);
+            if (!(a.get("rate") instanceof Integer) || !a.get("rate").equals(b.get("rate")) || !a.get("clients").equals(b.get("clients"))) {
+                continue;
+            }
+            double cpuOff = ((Map<String, Double>) a.get("cpuMsPerOrder")).get("total");
+            double cpuOn = ((Map<String, Double>) b.get("cpuMsPerOrder")).get("total");
+            double p99Off = ((Map<String, Double>) a.get("latencyMs")).get("p99");
+            double p99On = ((Map<String, Double>) b.get("latencyMs")).get("p99");
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("clients", a.get("clients"));
+            c.put("rate", a.get("rate"));
+            c.put("cpuMsPerOrderOff", cpuOff);
+            c.put("cpuMsPerOrderOn", cpuOn);
+            c.put("cpuRatio", Math.round(cpuOn / cpuOff * 1000) / 1000.0);
+            c.put("p99MsOff", p99Off);
+            c.put("p99MsOn", p99On);
+            compared.add(c);
+            say("      traces on against off, %s client(s) at %s orders/s: CPU per order %.2f against %.2f ms (x%.2f), p99 %.1f against %.1f ms",
+                    a.get("clients"), a.get("rate"), cpuOn, cpuOff, cpuOn / cpuOff, p99On, p99Off);
+        }
+        results.put("tracesOverhead", compared);
     }
 
     /** A started instance on a fresh database of the run's kind, for a phase that drives it itself. */

@@ -50,6 +50,8 @@ import io.orderflow.retention.Retention;
 import io.orderflow.retention.RetentionPolicy;
 import io.orderflow.stock.StockLevels;
 import io.orderflow.stock.StockReservation;
+import io.orderflow.trace.OrderTraces;
+import io.orderflow.trace.OtlpTraces;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -177,6 +179,17 @@ public final class OrderflowConfiguration implements CamelConfiguration {
         // one line per interval and source for failures retried in place, not one per attempt
         OutageLog outages = new OutageLog(settings.getLong("orderflow.retry.outage-max-delay-ms"), meters);
         registry.bind("failures", new Failures(outages));
+        if (OtlpTraces.wanted(settings, System.getenv())) {
+            OtlpTraces otlp = OtlpTraces.start(settings, outages, meters);
+            OrderTraces.install(otlp.traces());
+            // stopped after the routes: what they traced is sent (for at most a few seconds)
+            context.addService(stopping("traces", () -> {
+                OrderTraces.install(OrderTraces.OFF);
+                otlp.close();
+            }), true, true);
+        } else {
+            OrderTraces.install(OrderTraces.OFF);
+        }
         long maxFileSize = settings.getLong("orderflow.orders.max-file-size");
         int batch = settings.getInt("orderflow.outbox.batch-size");
 

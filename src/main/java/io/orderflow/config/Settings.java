@@ -107,6 +107,37 @@ public final class Settings {
         return defaults;
     }
 
+    private void otel() {
+        String endpoint = get("orderflow.otel.endpoint");
+        if (!endpoint.isEmpty()) {
+            URI uri;
+            try {
+                uri = new URI(endpoint);
+            } catch (java.net.URISyntaxException e) {
+                uri = null;
+            }
+            if (uri == null || uri.getHost() == null || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+                throw new SettingsException("orderflow.otel.endpoint must be an http:// or https:// URL of an OTLP/HTTP collector "
+                        + "(e.g. http://collector:4318), not '" + endpoint + "'");
+            }
+        }
+        double ratio;
+        try {
+            ratio = Double.parseDouble(get("orderflow.otel.sampling-ratio"));
+        } catch (NumberFormatException e) {
+            ratio = -1;
+        }
+        if (!(ratio >= 0 && ratio <= 1)) {
+            throw new SettingsException("orderflow.otel.sampling-ratio must be a number from 0.0 to 1.0, not '"
+                    + get("orderflow.otel.sampling-ratio") + "'");
+        }
+        String attributes = get("orderflow.otel.resource-attributes");
+        if (!attributes.isEmpty() && !attributes.matches("[^=,]+=[^,]*(,[^=,]+=[^,]*)*")) {
+            throw new SettingsException("orderflow.otel.resource-attributes must be key=value pairs separated by commas, not '"
+                    + attributes + "'");
+        }
+    }
+
     private void validate() {
         for (String key : new String[] {"orderflow.broker.embedded", "orderflow.mail.smtp.starttls"}) {
             String bool = get(key);
@@ -133,6 +164,7 @@ public final class Settings {
                     + "(for example: openssl rand -hex 24)");
         }
         port("orderflow.mail.smtp.port");
+        otel();
         String mode = get("orderflow.mail.mode");
         if (!mode.equals("file") && !mode.equals("smtp")) {
             throw new SettingsException("orderflow.mail.mode must be 'file' or 'smtp', not '" + mode + "'");

@@ -15,15 +15,15 @@ public enum Dialect {
      * queries read their index in its own order instead, which takes a batch in about a
      * millisecond however many rows the table holds.
      */
-    H2("SELECT id, event_id, event_type, order_id, payload, created_at FROM %1$s USE INDEX (%1$s_pending) "
+    H2("SELECT id, event_id, event_type, order_id, payload, created_at, traceparent FROM %1$s USE INDEX (%1$s_pending) "
             + "WHERE published_at IS NULL ORDER BY published_at, id LIMIT ?",
-            "SELECT order_id, kind, recipient, message_id, subject, body, attempts, trace_id, html_body FROM email_notification "
+            "SELECT order_id, kind, recipient, message_id, subject, body, attempts, trace_id, html_body, traceparent FROM email_notification "
             + "USE INDEX (email_notification_due) WHERE status = 'PENDING' AND next_attempt_at <= ? "
             + "ORDER BY status, next_attempt_at LIMIT ?"),
 
-    POSTGRESQL("SELECT id, event_id, event_type, order_id, payload, created_at FROM %1$s WHERE published_at IS NULL "
+    POSTGRESQL("SELECT id, event_id, event_type, order_id, payload, created_at, traceparent FROM %1$s WHERE published_at IS NULL "
             + "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED",
-            "SELECT order_id, kind, recipient, message_id, subject, body, attempts, trace_id, html_body FROM email_notification "
+            "SELECT order_id, kind, recipient, message_id, subject, body, attempts, trace_id, html_body, traceparent FROM email_notification "
             + "WHERE status = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED");
 
     private final String pendingOutboxRows;

@@ -2,6 +2,7 @@ package io.orderflow.email;
 
 import io.orderflow.config.Settings;
 import jakarta.mail.MessagingException;
+import org.eclipse.angus.mail.smtp.SMTPTransport;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
 import jakarta.mail.util.StreamProvider;
@@ -102,11 +103,12 @@ public final class MailSink {
         private Transport transport;
         private int sentOnSession;
 
-        void send(Notification n) throws MessagingException, IOException {
+        /** Sends or writes it; returns the mail server's reply (or where the file went). */
+        String send(Notification n) throws MessagingException, IOException {
             MimeMessage message = compose(n);
             if (file) {
                 write(n, message);
-                return;
+                return "written to " + n.fileName();
             }
             boolean fresh = connect();
             try {
@@ -122,6 +124,7 @@ public final class MailSink {
                 transport.sendMessage(message, message.getAllRecipients());
             }
             sentOnSession++;
+            return transport instanceof SMTPTransport smtp ? String.valueOf(smtp.getLastServerResponse()).trim() : "sent";
         }
 
         /** Opens the session if there is none; true if it was opened now. */

@@ -8,7 +8,7 @@ import io.orderflow.outbox.Event;
  * commit) carries the same Message-ID both times and is recognisable as a duplicate.
  */
 record Notification(String orderId, String kind, String recipient, String messageId, String subject, String body,
-                    String html, String traceId) {
+                    String html, String traceId, String traceparent) {
 
     static final String CONFIRMATION = "confirmation";
     static final String OUT_OF_STOCK = "out-of-stock";
@@ -18,7 +18,7 @@ record Notification(String orderId, String kind, String recipient, String messag
         String orderId = decision.orderId();
         NotificationTemplates.Rendered text = templates.render(kind, decision);
         return new Notification(orderId, kind, decision.data().path("customer").path("email").asText(), messageId(orderId, kind),
-                text.subject(), text.body(), text.html(), decision.traceId());
+                text.subject(), text.body(), text.html(), decision.traceId(), null);
     }
 
     static String messageId(String orderId, String kind) {

@@ -2,6 +2,7 @@ package io.orderflow.email;
 
 import io.orderflow.db.Transactions;
 import io.orderflow.outbox.Event;
+import io.orderflow.trace.OrderTraces;
 import io.orderflow.outbox.EventConsumer;
 import io.orderflow.outbox.ProcessedEvents;
 import io.orderflow.outbox.UnreadableEventException;
@@ -56,7 +57,8 @@ public final class NotificationRecorder implements EventConsumer.Handler {
         }
         Timestamp now = Timestamp.from(Instant.now());
         int[][] inserted = jdbc.batchUpdate("INSERT INTO email_notification (order_id, kind, recipient, message_id, subject, body, html_body, trace_id, "
-                        + "status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?) ON CONFLICT DO NOTHING",
+                        + "status, attempts, next_attempt_at, created_at, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?) "
+                        + "ON CONFLICT DO NOTHING",
                 notifications, notifications.size(), (ps, n) -> {
                     ps.setString(1, n.orderId());
                     ps.setString(2, n.kind());
@@ -68,6 +70,8 @@ public final class NotificationRecorder implements EventConsumer.Handler {
                     ps.setString(8, n.traceId());
                     ps.setTimestamp(9, now);
                     ps.setTimestamp(10, now);
+                    // the email service's span for the decision: the send's span becomes its child
+                    ps.setString(11, OrderTraces.traceparentFor(n.orderId()));
                 });
         for (int i = 0; i < notifications.size(); i++) {
             Notification n = notifications.get(i);

@@ -12,6 +12,10 @@ import io.orderflow.outbox.Outbox;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.opentelemetry.api.trace.SpanKind;
+import io.orderflow.trace.OrderTraces;
+import io.orderflow.trace.StageSpans;
+import io.orderflow.trace.Work;
 import org.slf4j.MDC;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -178,7 +182,7 @@ public final class NotificationSender implements Wakeable {
         List<Due> due = new ArrayList<>(batchSize);
         List<Due> found = jdbc.query(dialect.dueNotifications(), (rs, i) -> new Due(
                 new Notification(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
-                        rs.getString(9), rs.getString(8)),
+                        rs.getString(9), rs.getString(8), rs.getString(10)),
                 rs.getInt(7)), now, 2 * batchSize);
         for (Due d : found) {
             // the sender threads of this process divide the rows among themselves: a claim lasts until the transaction ends
@@ -204,19 +208,34 @@ public final class NotificationSender implements Wakeable {
                         pending.put(rs.getString(1), rs.getInt(2));
                     }, due.stream().map(d -> d.notification().orderId()).toArray());
         }
+        // those another sender has taken since the query's read are left to it
+        List<Due> mine = due.stream().filter(d -> Integer.valueOf(d.attempts()).equals(pending.get(d.notification().orderId()))).toList();
+        OrderTraces tracing = OrderTraces.current();
+        // one span per notification, the child of the email service's span that recorded it; the
+        // CustomerNotified or NotificationFailed written below becomes its child in turn
+        try (StageSpans spans = tracing.enabled() ? tracing.stage("email send", SpanKind.CLIENT, mine.stream().map(d -> new Work(
+                d.notification().orderId(), null, d.notification().kind(), d.notification().traceparent())).toList()) : StageSpans.NONE) {
+            send(round, mine, spans);
+        }
+        // more only if the query was cut at its limit: a notification recorded since wakes a sender anyway
+        return found.size() >= 2 * batchSize || due.size() >= batchSize;
+    }
+
+    private void send(Round round, List<Due> due, StageSpans spans) {
         List<Notification> sentNow = new ArrayList<>();
         List<Notification> refusedNow = new ArrayList<>();
         List<String> refusals = new ArrayList<>();
         try (MailSink.Batch mail = sink.open()) {
-            for (Due d : due) {
+            for (int i = 0; i < due.size(); i++) {
+                Due d = due.get(i);
                 Notification n = d.notification();
-                if (!Integer.valueOf(d.attempts()).equals(pending.get(n.orderId()))) {
-                    continue;
-                }
+                spans.attribute(i, "orderflow.email.message_id", n.messageId());
+                spans.attribute(i, "orderflow.email.attempt", d.attempts() + 1);
                 SentUnmarked before = sentUnmarked.get(n.orderId());
                 if (before != null && before.attempts() == d.attempts()) {
                     LOG.info("Notification {} for order {} was sent before the database failed; marking it sent, not sending it again",
                             n.messageId(), n.orderId());
+                    spans.event(i, "not sent again", Map.of("orderflow.reason", "sent before the database failed; marked sent now"));
                     sentNow.add(n);
                     round.sent.add(n.orderId());
                     continue;
@@ -225,8 +244,12 @@ public final class NotificationSender implements Wakeable {
                 if (n.traceId() != null) {
                     MDC.put("traceId", n.traceId());
                 }
+                String traceparent = spans.traceparent(i);
+                if (traceparent != null) {
+                    MDC.put("spanId", traceparent.substring(36, 52));
+                }
                 try {
-                    mail.send(n);
+                    spans.attribute(i, "orderflow.email.reply", mail.send(n));
                     round.delivered++;
                     sentUnmarked.put(n.orderId(), new SentUnmarked(d.attempts(), System.currentTimeMillis()));
                     round.sent.add(n.orderId());
@@ -238,11 +261,14 @@ public final class NotificationSender implements Wakeable {
                     if (refusal.isPresent()) {
                         refusedNow.add(n);
                         refusals.add(refusal.get());
+                        spans.failed(i, refusal.get(), "refused for good: not retried, listed with the dead letters");
                         continue;
                     }
                     long delay = Math.min(maxDelayMs, initialDelayMs * (1L << Math.min(20, d.attempts())));
                     retryAt.accumulateAndGet(System.currentTimeMillis() + delay, Math::min);
                     String reason = describe(e);
+                    spans.failed(i, reason, MailRefusal.aboutTheMessage(e) ? "retried in " + delay + " ms"
+                            : "the mail server is unavailable: the round ends, the sender waits for it and tries again");
                     // this one's attempt is counted even when the server is at fault: a mail that breaks
                     // the connection every time waits longer and longer instead of holding up the rest
                     jdbc.update("UPDATE email_notification SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE order_id = ?",
@@ -262,6 +288,7 @@ public final class NotificationSender implements Wakeable {
                 } finally {
                     MDC.remove("orderId");
                     MDC.remove("traceId");
+                    MDC.remove("spanId");
                 }
             }
         }
@@ -286,8 +313,6 @@ public final class NotificationSender implements Wakeable {
         if (!refusedNow.isEmpty()) {
             giveUp(refusedNow, refusals);
         }
-        // more only if the query was cut at its limit: a notification recorded since wakes a sender anyway
-        return found.size() >= 2 * batchSize || due.size() >= batchSize;
     }
 
     /**

@@ -33,7 +33,12 @@ public final class OutageLog {
 
     /** One failed attempt of the source, to be retried. */
     public void failed(String source, String reason) {
-        sources.computeIfAbsent(source, this::source).failed(reason);
+        failed(source, reason, "retried in place (nothing rejected, no delivery attempt used)");
+    }
+
+    /** One failed attempt of the source, with what became of it (e.g. spans dropped instead of retried). */
+    public void failed(String source, String reason, String consequence) {
+        sources.computeIfAbsent(source, this::source).failed(reason, consequence);
     }
 
     /** The source worked: if it was failing, say so once. */
@@ -63,7 +68,7 @@ public final class OutageLog {
             this.counter = counter;
         }
 
-        void failed(String reason) {
+        void failed(String reason, String consequence) {
             counter.increment();
             long now = System.nanoTime();
             long n;
@@ -86,8 +91,7 @@ public final class OutageLog {
                 failures = 0;
                 lastLogged = now;
             }
-            LOG.warn("{}: {} failed attempt(s), retried in place (nothing rejected, no delivery attempt used), failing for {} s: {}",
-                    name, n, elapsed / 1_000_000_000L, reason);
+            LOG.warn("{}: {} failed attempt(s), {}, failing for {} s: {}", name, n, consequence, elapsed / 1_000_000_000L, reason);
         }
 
         void recovered() {

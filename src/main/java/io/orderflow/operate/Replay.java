@@ -1,7 +1,12 @@
 package io.orderflow.operate;
 
 import io.orderflow.broker.EventTopology;
+import io.opentelemetry.api.trace.SpanKind;
+import io.orderflow.infra.TraceContext;
 import io.orderflow.outbox.EventHeaders;
+import io.orderflow.trace.OrderTraces;
+import io.orderflow.trace.StageSpans;
+import io.orderflow.trace.Work;
 import jakarta.jms.Connection;
 import jakarta.jms.ConnectionFactory;
 import jakarta.jms.DeliveryMode;
@@ -41,7 +46,7 @@ final class Replay {
 
     private static final Logger LOG = LoggerFactory.getLogger(Replay.class);
     private static final int PAGE = 500;
-    private static final String HISTORY = "SELECT event_id, event_type, order_id, payload, created_at FROM (%s) h WHERE %s "
+    private static final String HISTORY = "SELECT event_id, event_type, order_id, payload, created_at, traceparent FROM (%s) h WHERE %s "
             + "ORDER BY created_at, event_id LIMIT " + PAGE;
 
     record Selection(String orderId, Instant since, Instant until, String eventType) {
@@ -55,7 +60,8 @@ final class Replay {
                    String historyKeptSince) {
     }
 
-    private record Row(String eventId, String type, String orderId, String payload, Timestamp createdAt) {
+    /** @param traceparent the span that wrote the event, when traces were on: the replay's span becomes its child */
+    private record Row(String eventId, String type, String orderId, String payload, Timestamp createdAt, String traceparent) {
     }
 
     private final JdbcTemplate jdbc;
@@ -96,27 +102,41 @@ final class Replay {
             Row last = null;
             while (true) {
                 List<Row> page = page(selection, last);
+                List<Row> sent = new ArrayList<>(page.size());
                 for (Row row : page) {
                     Map<String, String> properties = Map.of("eventType", row.type(), "orderId", row.orderId(), "eventId", row.eventId());
                     List<String> takers = queues.entrySet().stream().filter(q -> q.getValue() == null || q.getValue().match(properties))
                             .map(Map.Entry::getKey).toList();
-                    if (takers.isEmpty()) {
-                        continue;
+                    if (!takers.isEmpty()) {
+                        sent.add(row);
+                        byType.merge(row.type(), 1, Integer::sum);
+                        takers.forEach(q -> byQueue.merge(q, 1, Integer::sum));
                     }
-                    events++;
-                    byType.merge(row.type(), 1, Integer::sum);
-                    takers.forEach(q -> byQueue.merge(q, 1, Integer::sum));
-                    if (!dryRun) {
-                        TextMessage message = session.createTextMessage(row.payload());
-                        EventHeaders.set(message, row.eventId(), row.type(), row.orderId(), row.payload());
-                        message.setBooleanProperty("replayed", true);
-                        // no duplicate-detection id: the broker would drop an event it relayed before
-                        producer.send(message);
-                        if (events % PAGE == 0) {
-                            session.commit();
+                }
+                if (!dryRun && !sent.isEmpty()) {
+                    // each replayed event's span is the child of the span that wrote it: the replay shows in the order's trace
+                    OrderTraces tracing = OrderTraces.current();
+                    try (StageSpans spans = tracing.enabled() ? tracing.stage("replay publish", SpanKind.PRODUCER, sent.stream()
+                            .map(r -> new Work(r.orderId(), r.eventId(), r.type(), r.traceparent())).toList()) : StageSpans.NONE) {
+                        for (int i = 0; i < sent.size(); i++) {
+                            Row row = sent.get(i);
+                            spans.attribute(i, "orderflow.replay.to", queue == null ? "every subscriber" : queue);
+                            TextMessage message = session.createTextMessage(row.payload());
+                            EventHeaders.set(message, row.eventId(), row.type(), row.orderId(), row.payload());
+                            message.setBooleanProperty("replayed", true);
+                            String traceparent = spans.traceparent(i) != null ? spans.traceparent(i) : row.traceparent();
+                            if (traceparent != null) {
+                                message.setStringProperty(TraceContext.TRACEPARENT, traceparent);
+                            }
+                            // no duplicate-detection id: the broker would drop an event it relayed before
+                            producer.send(message);
+                            if ((events + i + 1) % PAGE == 0) {
+                                session.commit();
+                            }
                         }
                     }
                 }
+                events += sent.size();
                 if (page.size() < PAGE) {
                     break;
                 }
@@ -142,7 +162,8 @@ final class Replay {
     private List<Row> page(Selection s, Row after) {
         List<String> union = new ArrayList<>();
         for (String service : new String[] {"order", "stock", "email"}) {
-            union.add("SELECT event_id, event_type, order_id, payload, created_at FROM " + service + "_outbox WHERE published_at IS NOT NULL"
+            union.add("SELECT event_id, event_type, order_id, payload, created_at, traceparent FROM " + service
+                    + "_outbox WHERE published_at IS NOT NULL"
                     + (s.orderId() != null ? " AND order_id = ?" : " AND created_at >= ? AND created_at < ?")
                     + (s.eventType() != null ? " AND event_type = ?" : ""));
         }
@@ -166,7 +187,7 @@ final class Replay {
             args.add(after.eventId());
         }
         return jdbc.query(String.format(HISTORY, String.join(" UNION ALL ", union), where), (rs, i) -> new Row(rs.getString(1),
-                rs.getString(2), rs.getString(3), rs.getString(4), rs.getTimestamp(5)), args.toArray());
+                rs.getString(2), rs.getString(3), rs.getString(4), rs.getTimestamp(5), rs.getString(6)), args.toArray());
     }
 
     /** The queues on orderflow.events, with their filters (null: takes everything), or the one named. */

@@ -10,6 +10,10 @@ import io.orderflow.infra.TraceContext;
 import io.orderflow.outbox.Event;
 import io.orderflow.outbox.EventJson;
 import io.orderflow.outbox.Outbox;
+import io.orderflow.trace.OrderTraces;
+import io.orderflow.trace.StageSpans;
+import io.orderflow.trace.Work;
+import io.opentelemetry.api.trace.SpanKind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -18,6 +22,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The order service's intake: records orders (status PLACED) and their OrderPlaced events in one
@@ -55,9 +60,31 @@ public final class OrderIntake {
      * Records the orders in one transaction, each from its own source (a batch of messages), all or
      * none: new orders with their lines, timeline and OrderPlaced events as JDBC batches.
      */
-    public Outcome accept(List<Order> orders, List<String> sources, List<String> traceIds) {
-        // an order without a trace from its sender starts one
-        List<String> traces = traceIds.stream().map(t -> t == null ? TraceContext.newTraceId() : t).toList();
+    public Outcome accept(List<Order> orders, List<String> sources, List<String> traceparents) {
+        OrderTraces tracing = OrderTraces.current();
+        StageSpans spans = tracing.enabled() ? tracing.stage("order intake", SpanKind.CONSUMER,
+                java.util.stream.IntStream.range(0, orders.size()).mapToObj(i -> Work.order(orders.get(i).orderId(), traceparents.get(i))).toList())
+                : StageSpans.NONE;
+        try {
+            Outcome outcome = accept(orders, sources, traceparents, spans);
+            return outcome;
+        } catch (RuntimeException e) {
+            spans.failed(e, e instanceof RejectedInputException ? "rejected" : "retried");
+            throw e;
+        } finally {
+            spans.close();
+        }
+    }
+
+    private Outcome accept(List<Order> orders, List<String> sources, List<String> traceparents, StageSpans spans) {
+        // the sender's trace, when it passed a valid traceparent; else the trace the intake's span
+        // began, or (traces off) a new one
+        List<String> traces = new ArrayList<>(orders.size());
+        for (int i = 0; i < orders.size(); i++) {
+            String traced = spans.traceId(i);
+            traces.add(traced != null ? traced : TraceContext.traceId(traceparents.get(i)).orElseGet(TraceContext::newTraceId));
+            spans.attribute(i, "orderflow.source", sources.get(i));
+        }
         Outcome outcome = transactions.inTransaction(() -> {
             Timestamp now = Timestamp.from(Instant.now());
             List<String> contents = orders.stream().map(OrderFormat::canonical).toList();
@@ -90,6 +117,7 @@ public final class OrderIntake {
                 String existing = jdbc.queryForObject("SELECT content FROM orders WHERE order_id = ?", String.class, order.orderId());
                 if (contents.get(i).equals(existing)) {
                     dups++;
+                    spans.event(i, "duplicate ignored", Map.of("orderflow.reason", "already recorded with the same content"));
                     LOG.info("Order {} from {} was already recorded with the same content: ignoring the duplicate",
                             order.orderId(), sources.get(i));
                 } else {

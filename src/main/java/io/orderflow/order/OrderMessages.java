@@ -51,14 +51,14 @@ public final class OrderMessages {
         try {
             List<Order> orders = new ArrayList<>(batch.size());
             List<String> sources = new ArrayList<>(batch.size());
-            List<String> traceIds = new ArrayList<>(batch.size());
+            List<String> traceparents = new ArrayList<>(batch.size());
             for (Delivery d : batch) {
                 orders.add(parse(d));
                 sources.add("message " + d.messageId());
                 // the sender's trace, when it passes one (W3C traceparent); a new one otherwise
-                traceIds.add(TraceContext.traceId(d.property(TraceContext.TRACEPARENT)).orElse(null));
+                traceparents.add(d.property(TraceContext.TRACEPARENT));
             }
-            OrderIntake.Outcome outcome = intake.accept(orders, sources, traceIds);
+            OrderIntake.Outcome outcome = intake.accept(orders, sources, traceparents);
             LOG.debug("Accepted {} order messages: {} placed, {} duplicates ignored", batch.size(), outcome.placed(), outcome.duplicates());
         } catch (RuntimeException e) {
             throw BatchFailedException.unlessSingle(batch.size(), e);

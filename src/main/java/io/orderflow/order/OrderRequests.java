@@ -88,8 +88,7 @@ public final class OrderRequests {
         }
         OrderIntake.Outcome outcome;
         try {
-            outcome = intake.accept(List.of(order), List.of("http"), java.util.Collections.singletonList(
-                    TraceContext.traceId(traceparent).orElse(null)));
+            outcome = intake.accept(List.of(order), List.of("http"), java.util.Collections.singletonList(traceparent));
         } catch (RejectedInputException e) {
             // the one input rule a single valid order can break here: its id is taken by another order
             answer(exchange, 409, Map.of("error", String.join("; ", e.problems()), "orderId", order.orderId()));

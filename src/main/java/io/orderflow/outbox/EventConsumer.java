@@ -5,6 +5,11 @@ import io.orderflow.broker.batch.Delivery;
 import io.orderflow.db.Transactions;
 import io.orderflow.infra.FaultPoint;
 import io.orderflow.observe.ConsumerMetrics;
+import io.opentelemetry.api.trace.SpanKind;
+import io.orderflow.infra.TraceContext;
+import io.orderflow.trace.OrderTraces;
+import io.orderflow.trace.StageSpans;
+import io.orderflow.trace.Work;
 import org.slf4j.MDC;
 
 import java.util.ArrayList;
@@ -50,6 +55,7 @@ public final class EventConsumer {
     /** Route entry: a batch from the service's queue. */
     public void consume(List<Delivery> batch) {
         metrics.redelivered(service, batch.stream().filter(d -> d.deliveryCount() > 1).count());
+        StageSpans spans = StageSpans.NONE;
         try {
             List<Event> events = new ArrayList<>(batch.size());
             for (Delivery d : batch) {
@@ -57,10 +63,15 @@ public final class EventConsumer {
                 handler.check(event);
                 events.add(event);
             }
+            spans = open(batch, events);
             if (events.size() == 1) {
                 MDC.put("orderId", events.get(0).orderId());
                 if (events.get(0).traceId() != null) {
                     MDC.put("traceId", events.get(0).traceId());
+                }
+                String traceparent = spans.traceparent(0);
+                if (traceparent != null) {
+                    MDC.put("spanId", traceparent.substring(36, 52));
                 }
             }
             // A batch can hold one event twice: after a broker failover the backup delivers again
@@ -93,11 +104,49 @@ public final class EventConsumer {
             FaultPoint.CONSUMER_AFTER_COMMIT.reach();
             metrics.consumed(service, distinct, duplicates);
             metrics.copiesInBatch(service, copies);
+            if (!duplicates.isEmpty()) {
+                for (int i = 0; i < events.size(); i++) {
+                    if (duplicates.contains(events.get(i).eventId())) {
+                        spans.event(i, "duplicate skipped", Map.of("orderflow.reason", "processed before"));
+                    }
+                }
+            }
         } catch (RuntimeException e) {
+            // a batch of several is split and each event tried alone; one alone is retried, then parked
+            spans.failed(e, batch.size() > 1 ? "batch split, each event tried alone" : "retried, then parked after its attempts");
             throw BatchFailedException.unlessSingle(batch.size(), e);
         } finally {
+            spans.close();
             MDC.remove("orderId");
             MDC.remove("traceId");
+            MDC.remove("spanId");
         }
+    }
+
+    /**
+     * One span per event, the child of the span that published it (the message's traceparent), or
+     * of the order's trace when the message has none (published while traces were off).
+     */
+    private StageSpans open(List<Delivery> batch, List<Event> events) {
+        OrderTraces tracing = OrderTraces.current();
+        if (!tracing.enabled()) {
+            return StageSpans.NONE;
+        }
+        List<Work> works = new ArrayList<>(events.size());
+        for (int i = 0; i < events.size(); i++) {
+            Event e = events.get(i);
+            String parent = batch.get(i).property(TraceContext.TRACEPARENT);
+            if (parent == null && e.traceId() != null) {
+                parent = TraceContext.traceparent(e.traceId());
+            }
+            works.add(new Work(e.orderId(), e.eventId(), e.type(), parent));
+        }
+        StageSpans spans = tracing.stage(service + " process", SpanKind.CONSUMER, works);
+        for (int i = 0; i < events.size(); i++) {
+            if (batch.get(i).deliveryCount() > 1) {
+                spans.event(i, "redelivered", Map.of("messaging.delivery_count", batch.get(i).deliveryCount()));
+            }
+        }
+        return spans;
     }
 }

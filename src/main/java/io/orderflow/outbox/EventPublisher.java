@@ -11,11 +11,17 @@ import jakarta.jms.Message;
 import jakarta.jms.MessageProducer;
 import jakarta.jms.Session;
 import jakarta.jms.TextMessage;
+import io.opentelemetry.api.trace.SpanKind;
+import io.orderflow.infra.TraceContext;
+import io.orderflow.trace.OrderTraces;
+import io.orderflow.trace.StageSpans;
+import io.orderflow.trace.Work;
 import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,6 +39,7 @@ final class EventPublisher implements AutoCloseable {
     /** Sends of one batch a run of failovers may cut before the relay counts it as an outage. */
     private static final int FAILOVER_ATTEMPTS = 3;
 
+    private final String name;
     private final ConnectionFactory connectionFactory;
     private final String user;
     private final String password;
@@ -42,20 +49,38 @@ final class EventPublisher implements AutoCloseable {
     private ActiveMQConnectionFactory confirmingFactory;
     private Link confirming;
 
-    EventPublisher(ConnectionFactory connectionFactory, String user, String password) {
+    /** @param name the relay's, naming its spans ("order-relay publish OrderPlaced") */
+    EventPublisher(String name, ConnectionFactory connectionFactory, String user, String password) {
+        this.name = name;
         this.connectionFactory = connectionFactory;
         this.user = user;
         this.password = password;
     }
 
     void publish(List<OutboxRow> rows) throws JMSException {
+        OrderTraces tracing = OrderTraces.current();
+        StageSpans spans = tracing.enabled() ? tracing.stage(name + " publish", SpanKind.PRODUCER,
+                rows.stream().map(r -> new Work(r.orderId(), r.eventId(), r.eventType(), r.traceparent())).toList())
+                : StageSpans.NONE;
+        try {
+            publish(rows, spans);
+        } catch (JMSException | RuntimeException e) {
+            // the rows stay unpublished: the relay sends them again
+            spans.failed(e, "retried");
+            throw e;
+        } finally {
+            spans.close();
+        }
+    }
+
+    private void publish(List<OutboxRow> rows, StageSpans spans) throws JMSException {
         if (link == null) {
             link = Link.open(connectionFactory, user, password, true);
         }
         Session session = link.session();
         for (int attempt = 1; ; attempt++) {
-            for (OutboxRow row : rows) {
-                link.producer().send(message(session, row));
+            for (int i = 0; i < rows.size(); i++) {
+                link.producer().send(message(session, rows.get(i), spans.traceparent(i)));
             }
             try {
                 session.commit();
@@ -63,7 +88,10 @@ final class EventPublisher implements AutoCloseable {
             } catch (JMSException e) {
                 session.rollback();
                 if (Failover.refusedAsDuplicate(e)) {
-                    publishConfirmedEach(rows);
+                    for (int i = 0; i < rows.size(); i++) {
+                        spans.event(i, "sent again without a transaction", Map.of("orderflow.reason", String.valueOf(e.getMessage())));
+                    }
+                    publishConfirmedEach(rows, spans);
                     return;
                 }
                 if (!Failover.rolledBack(e) || attempt == FAILOVER_ATTEMPTS) {
@@ -73,6 +101,9 @@ final class EventPublisher implements AutoCloseable {
                 // duplicate ids; if the cut commit did happen, the broker refuses them as duplicates
                 LOG.info("A batch of {} events was rolled back by a broker failover ({}); sending it again", rows.size(),
                         e.getMessage());
+                for (int i = 0; i < rows.size(); i++) {
+                    spans.event(i, "sent again after a failover", Map.of("orderflow.reason", String.valueOf(e.getMessage())));
+                }
             }
         }
     }
@@ -87,7 +118,7 @@ final class EventPublisher implements AutoCloseable {
      * machine, crash/BrokerPairRacesIT). The broker keeps the events' order: one producer, one
      * session.
      */
-    private void publishConfirmedEach(List<OutboxRow> rows) throws JMSException {
+    private void publishConfirmedEach(List<OutboxRow> rows, StageSpans spans) throws JMSException {
         long started = System.nanoTime();
         if (confirming == null) {
             confirmingFactory = ConfirmedSends.copyOf(connectionFactory);
@@ -99,8 +130,8 @@ final class EventPublisher implements AutoCloseable {
             }
         }
         Confirmations confirmations = new Confirmations(rows.size());
-        for (OutboxRow row : rows) {
-            confirming.producer().send(message(confirming.session(), row), confirmations);
+        for (int i = 0; i < rows.size(); i++) {
+            confirming.producer().send(message(confirming.session(), rows.get(i), spans.traceparent(i)), confirmations);
         }
         try {
             confirmations.await(confirmingFactory.getCallTimeout());
@@ -167,10 +198,15 @@ final class EventPublisher implements AutoCloseable {
         }
     }
 
-    private static TextMessage message(Session session, OutboxRow row) throws JMSException {
+    /** @param traceparent the publish span's, or null: the row's own (its writer's span) is carried on */
+    private static TextMessage message(Session session, OutboxRow row, String traceparent) throws JMSException {
         TextMessage message = session.createTextMessage(row.payload());
         EventHeaders.set(message, row.eventId(), row.eventType(), row.orderId(), row.payload());
         message.setStringProperty(DUPLICATE_ID, row.eventId());
+        String parent = traceparent != null ? traceparent : row.traceparent();
+        if (parent != null) {
+            message.setStringProperty(TraceContext.TRACEPARENT, parent);
+        }
         return message;
     }
 

@@ -2,6 +2,7 @@ package io.orderflow.outbox;
 
 import io.orderflow.db.Dialect;
 import io.orderflow.db.Transactions;
+import io.orderflow.trace.OrderTraces;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.sql.Timestamp;
@@ -40,14 +41,17 @@ public final class Outbox {
             return;
         }
         Timestamp now = Timestamp.from(Instant.now());
-        List<OutboxRow> rows = events.stream().map(e -> new OutboxRow(0, e.eventId(), e.type(), e.orderId(), EventJson.write(e))).toList();
-        jdbc.batchUpdate("INSERT INTO " + table + " (event_id, event_type, order_id, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                rows, rows.size(), (ps, row) -> {
+        // each stamped with the span of the stage writing it, if traces are on: the next stage's span is its child
+        List<OutboxRow> rows = events.stream().map(e -> new OutboxRow(0, e.eventId(), e.type(), e.orderId(), EventJson.write(e),
+                OrderTraces.traceparentFor(e.orderId()))).toList();
+        jdbc.batchUpdate("INSERT INTO " + table + " (event_id, event_type, order_id, payload, created_at, traceparent) "
+                + "VALUES (?, ?, ?, ?, ?, ?)", rows, rows.size(), (ps, row) -> {
                     ps.setString(1, row.eventId());
                     ps.setString(2, row.eventType());
                     ps.setString(3, row.orderId());
                     ps.setString(4, row.payload());
                     ps.setTimestamp(5, now);
+                    ps.setString(6, row.traceparent());
                 });
         // the relay publishes them from memory once (and only if) this transaction commits
         Consumer<List<OutboxRow>> handOver = onCommit;

@@ -88,8 +88,8 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
                        String brokerUser, String brokerPassword, int batchSize, MeterRegistry meters) {
         this.outbox = outbox;
         this.transactions = transactions;
-        this.handedPublisher = new EventPublisher(connectionFactory, brokerUser, brokerPassword);
-        this.scanPublisher = new EventPublisher(connectionFactory, brokerUser, brokerPassword);
+        this.handedPublisher = new EventPublisher(outbox.service() + "-relay", connectionFactory, brokerUser, brokerPassword);
+        this.scanPublisher = new EventPublisher(outbox.service() + "-relay", connectionFactory, brokerUser, brokerPassword);
         this.batchSize = batchSize;
         this.published = Counter.builder("orderflow.events.published").tag("service", outbox.service())
                 .description("Events published to the broker by the outbox relay").register(meters);
@@ -255,7 +255,8 @@ public final class OutboxRelay extends ServiceSupport implements Wakeable {
             // left to the hand-over path that is publishing it
             List<OutboxRow> rows = outbox.jdbc().query(outbox.dialect().pendingOutboxRows(outbox.table()),
                     (rs, i) -> rs.getTimestamp(6).getTime() < horizonMillis
-                            ? new OutboxRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)) : null,
+                            ? new OutboxRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                                    rs.getString(7)) : null,
                     batchSize).stream().filter(java.util.Objects::nonNull).toList();
             if (rows.isEmpty()) {
                 return 0;

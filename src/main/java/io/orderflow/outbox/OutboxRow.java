@@ -1,4 +1,5 @@
 package io.orderflow.outbox;
 
-record OutboxRow(long id, String eventId, String eventType, String orderId, String payload) {
+/** @param traceparent the span that wrote the event (W3C), carried on to its message; null when traces were off */
+record OutboxRow(long id, String eventId, String eventType, String orderId, String payload, String traceparent) {
 }

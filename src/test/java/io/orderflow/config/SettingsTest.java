@@ -101,6 +101,17 @@ class SettingsTest {
     }
 
     @Test
+    void should_refuse_trace_settings_that_cannot_work() {
+        assertThat(refusal(Map.of("orderflow.otel.endpoint", "collector:4318")))
+                .contains("orderflow.otel.endpoint must be an http:// or https:// URL");
+        assertThat(refusal(Map.of("orderflow.otel.sampling-ratio", "1.5"))).contains("orderflow.otel.sampling-ratio must be a number from 0.0 to 1.0");
+        assertThat(refusal(Map.of("orderflow.otel.sampling-ratio", "half"))).contains("orderflow.otel.sampling-ratio");
+        assertThat(refusal(Map.of("orderflow.otel.resource-attributes", "team"))).contains("key=value pairs separated by commas");
+        assertThat(load(Map.of("orderflow.otel.endpoint", "http://collector:4318", "orderflow.otel.resource-attributes",
+                "deployment.environment.name=prod,team=shop")).get("orderflow.otel.endpoint")).isEqualTo("http://collector:4318");
+    }
+
+    @Test
     void should_refuse_broker_tls_settings_that_cannot_work() {
         assertThat(refusal(Map.of("orderflow.broker.tls.client-certificates", "maybe")))
                 .contains("orderflow.broker.tls.client-certificates must be none, wanted or required");
