@@ -29,18 +29,23 @@ import java.util.List;
  * Java client where one exists: Artemis's for CORE, Qpid JMS for AMQP 1.0, the JDK's for HTTP;
  * STOMP, a text protocol with no maintained plain-Java client, by its frames.
  */
-interface OrderClient extends AutoCloseable {
+public interface OrderClient extends AutoCloseable {
 
     List<String> PROTOCOLS = List.of("core", "amqp", "stomp", "http");
 
     /** Sends one order; returns when the service has acknowledged it. */
-    void send(String json) throws Exception;
+    default void send(String json) throws Exception {
+        send(json, null);
+    }
+
+    /** Sends one order in the sender's trace (a W3C traceparent, or null), as the protocol carries one. */
+    void send(String json, String traceparent) throws Exception;
 
     @Override
     void close() throws Exception;
 
     /** brokerUrl is the embedded acceptor's tcp://host:port, which speaks every broker protocol. */
-    static OrderClient open(String protocol, String brokerUrl, int httpPort) throws Exception {
+    public static OrderClient open(String protocol, String brokerUrl, int httpPort) throws Exception {
         URI broker = URI.create(brokerUrl);
         return switch (protocol) {
             case "core" -> new Jms(new ActiveMQConnectionFactory(brokerUrl));
@@ -67,8 +72,13 @@ interface OrderClient extends AutoCloseable {
         }
 
         @Override
-        public void send(String json) throws Exception {
-            producer.send(session.createTextMessage(json));
+        public void send(String json, String traceparent) throws Exception {
+            jakarta.jms.TextMessage message = session.createTextMessage(json);
+            if (traceparent != null) {
+                // an application property over AMQP 1.0
+                message.setStringProperty("traceparent", traceparent);
+            }
+            producer.send(message);
         }
 
         @Override
@@ -101,10 +111,11 @@ interface OrderClient extends AutoCloseable {
         }
 
         @Override
-        public void send(String json) throws IOException {
+        public void send(String json, String traceparent) throws IOException {
             byte[] body = json.getBytes(StandardCharsets.UTF_8);
             String receipt = String.valueOf(++receipts);
             write("SEND\ndestination:orders.in\ndestination-type:ANYCAST\npersistent:true\ncontent-type:application/json\n"
+                    + (traceparent == null ? "" : "traceparent:" + traceparent + "\n")
                     + "content-length:" + body.length + "\nreceipt:" + receipt + "\n\n", body);
             String frame = readFrame();
             if (!frame.startsWith("RECEIPT") || !frame.contains("receipt-id:" + receipt + "\n")) {
@@ -156,9 +167,13 @@ interface OrderClient extends AutoCloseable {
         }
 
         @Override
-        public void send(String json) throws Exception {
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(orders).header("Content-Type", "application/json")
-                    .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        public void send(String json, String traceparent) throws Exception {
+            HttpRequest.Builder request = HttpRequest.newBuilder(orders).header("Content-Type", "application/json");
+            if (traceparent != null) {
+                request.header("traceparent", traceparent);
+            }
+            HttpResponse<String> r = client.send(request.timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                    HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 201) {
                 throw new IOException("POST /api/orders answered " + r.statusCode() + ": " + r.body());
             }

@@ -2,11 +2,17 @@ package io.orderflow.infra;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.SpanKind;
+import io.orderflow.trace.OrderTraces;
+import io.orderflow.trace.StageSpans;
+import io.orderflow.trace.Work;
 import org.apache.camel.Exchange;
+import org.apache.camel.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Prepares an event that cannot be processed for the dead-letter queue orderflow.dead-letter:
@@ -22,6 +28,22 @@ public final class DeadLetters {
                 .description("Events parked on orderflow.dead-letter").register(meters);
     }
 
+    /** A span in the order's trace, the child of the span that published the event, saying it was parked and why. */
+    private static void traced(Exchange exchange, String reason, Object queue) {
+        OrderTraces tracing = OrderTraces.current();
+        if (!tracing.enabled()) {
+            return;
+        }
+        Message in = exchange.getIn();
+        try (StageSpans spans = tracing.stage("dead-letter park", SpanKind.INTERNAL, List.of(new Work(in.getHeader("orderId", String.class),
+                in.getHeader("eventId", String.class), in.getHeader("eventType", String.class),
+                in.getHeader(TraceContext.TRACEPARENT, String.class))))) {
+            spans.attribute(0, "orderflow.dead_letter.from", String.valueOf(queue));
+            spans.failed(0, reason, "parked on orderflow.dead-letter after " + in.getHeader("JMSXDeliveryCount", 1, Integer.class)
+                    + " attempt(s), for an operator to retry or discard");
+        }
+    }
+
     public void prepare(Exchange exchange) {
         Throwable failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String reason = failure == null ? "unknown" : failure.getClass().getSimpleName() + ": " + failure.getMessage();
@@ -32,6 +54,7 @@ public final class DeadLetters {
         exchange.getIn().setHeader("failedAt", Instant.now().toString());
         exchange.getIn().setHeader("deliveryAttempts", exchange.getIn().getHeader("JMSXDeliveryCount", 1, Integer.class));
         parked.increment();
+        traced(exchange, reason, queue);
         LOG.error("Parking event {} (order {}) from {} on orderflow.dead-letter after {} attempts: {}",
                 exchange.getIn().getHeader("eventId"), exchange.getIn().getHeader("orderId"), queue,
                 exchange.getIn().getHeader("JMSXDeliveryCount"), reason);

@@ -243,12 +243,16 @@ final class EventPublisher implements AutoCloseable {
                 producer.setDeliveryMode(DeliveryMode.PERSISTENT);
                 return new Link(connection, session, producer);
             } catch (JMSException | RuntimeException e) {
-                new Link(connection, null, null).close();
+                close(connection);
                 throw e;
             }
         }
 
         void close() {
+            close(connection);
+        }
+
+        private static void close(Connection connection) {
             try {
                 connection.close();
             } catch (JMSException | RuntimeException e) {

@@ -1,6 +1,7 @@
 package io.orderflow.trace;
 
 import io.opentelemetry.proto.trace.v1.Span;
+import io.orderflow.bench.OrderClient;
 import io.orderflow.support.FlowTestSupport;
 import io.orderflow.support.OtlpReceiver;
 import io.orderflow.support.OtlpReceiver.Received;
@@ -158,6 +159,26 @@ class TracesFlowTest extends FlowTestSupport {
     }
 
     @Test
+    void should_continue_the_senders_trace_for_orders_sent_over_amqp_and_stomp_with_a_traceparent() throws Exception {
+        String sku = unique("OT");
+        stock("sku,quantity\n" + sku + ",10\n");
+        for (String protocol : List.of("amqp", "stomp")) {
+            String id = unique("OT" + protocol.toUpperCase());
+            String traceId = protocol.equals("amqp") ? "6af7651916cd43dd8448eb211c80319c" : "7af7651916cd43dd8448eb211c80319c";
+            String parent = protocol.equals("amqp") ? "c7ad6b7169203331" : "d7ad6b7169203331";
+            try (OrderClient client = OrderClient.open(protocol, "tcp://127.0.0.1:" + brokerPort, httpPort)) {
+                client.send(order(id, "ot@example.com", sku, "1"), "00-" + traceId + "-" + parent + "-01");
+            }
+            awaitNotified(id);
+
+            Map<String, Received> span = awaitPath(id);
+            assertEdges(span);
+            assertThat(span.get("order intake").traceId()).as(protocol).isEqualTo(traceId);
+            assertThat(span.get("order intake").parentSpanId()).as(protocol).isEqualTo(parent);
+        }
+    }
+
+    @Test
     void should_add_a_replay_and_what_each_service_made_of_it_to_the_orders_trace() throws Exception {
         String sku = unique("OT");
         stock("sku,quantity\n" + sku + ",10\n");
@@ -182,6 +203,33 @@ class TracesFlowTest extends FlowTestSupport {
                 .findFirst().orElseThrow();
         assertThat(again.hasEvent("duplicate skipped")).isTrue();
         assertThat(spans.stream().filter(s -> s.name().equals("replay publish StockReserved"))).hasSize(1);
+    }
+
+    @Test
+    void should_show_each_attempt_at_a_poison_event_and_its_parking_in_the_orders_trace() throws Exception {
+        String sku = unique("OT");
+        stock("sku,quantity\n" + sku + ",10\n");
+        String id = unique("OTP");
+        String traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
+        String parent = "10f067aa0ba902b7";
+        // an OrderPlaced whose reservation violates a constraint every time: a negative quantity
+        String poison = event(io.orderflow.outbox.Event.ORDER_PLACED, id, "2026-01-01T00:00:00Z",
+                "{\"customer\":{\"email\":\"p@example.com\"},\"lines\":[{\"sku\":\"" + sku + "\",\"quantity\":-5}]}");
+        template.sendBodyAndHeaders("jms:topic:orderflow.events", poison, Map.of("eventType", "OrderPlaced", "orderId", id,
+                "JMSXGroupID", id, "traceparent", "00-" + traceId + "-" + parent + "-01"));
+
+        int attempts = Integer.parseInt(settings.get("orderflow.retry.max-attempts"));
+        await().atMost(TIMEOUT).until(() -> collector.spansOf(id).stream().anyMatch(s -> s.name().equals("dead-letter park OrderPlaced")));
+        List<Received> spans = collector.spansOf(id);
+        List<Received> tries = spans.stream().filter(s -> s.name().equals("stock process OrderPlaced")).toList();
+        assertThat(tries).as("one span per attempt, each the child of the publisher's span").hasSize(attempts)
+                .allMatch(s -> s.traceId().equals(traceId) && s.parentSpanId().equals(parent))
+                .allMatch(s -> s.status().getCode() == io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR);
+        assertThat(tries.stream().filter(s -> s.hasEvent("redelivered"))).hasSize(attempts - 1);
+        Received park = spans.stream().filter(s -> s.name().equals("dead-letter park OrderPlaced")).findFirst().orElseThrow();
+        assertThat(park.parentSpanId()).isEqualTo(parent);
+        assertThat(park.hasEvent("failed")).isTrue();
+        assertThat(park.events().get(0).getAttributesList().toString()).contains("parked on orderflow.dead-letter after " + attempts);
     }
 
     @Test

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * <p>A batch runs through the route as one exchange (body {@code List<Delivery>}, header
  * {@value #BATCH_SIZE}). If the route succeeds the session commits: the receive and anything the
  * route sent through {@code jms-batch:} commit together, after the route's own database commit.
- * If it fails, each message of the batch runs through the route again, alone, in the same session,
+ * If a batch of several fails, each of its messages runs through the route again, alone, in the same session,
  * with the headers a single JMS message has (JMSMessageID, JMSDestination, JMSXDeliveryCount and its
  * properties), so the route's error handling treats it as one message: rejected or parked at once
  * for bad input, retried in place for an outage. If every one succeeds or is handled, the session
@@ -193,8 +193,9 @@ final class BatchJmsConsumer extends DefaultConsumer {
             commit(session, batch.size());
             return;
         }
-        if (!running) {
-            // stopping: leave the batch to the broker
+        if (!running || batch.size() == 1) {
+            // stopping: leave the batch to the broker; a lone message that failed has had its
+            // run alone: the broker delivers it again, after its redelivery delay
             session.rollback();
             return;
         }
