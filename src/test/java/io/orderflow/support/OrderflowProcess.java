@@ -245,7 +245,8 @@ public final class OrderflowProcess implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    /** A TCP port free on this machine now. */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

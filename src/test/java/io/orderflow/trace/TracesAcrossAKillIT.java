@@ -2,6 +2,7 @@ package io.orderflow.trace;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import io.orderflow.bench.OrderClient;
 import io.orderflow.support.OrderflowProcess;
 import io.orderflow.support.OtlpReceiver;
 import io.orderflow.support.OtlpReceiver.Received;
@@ -9,7 +10,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +41,7 @@ class TracesAcrossAKillIT {
 
     @Test
     void should_continue_an_orders_trace_in_the_process_started_after_a_kill() throws Exception {
-        int smtpPort = freePort();
+        int smtpPort = OrderflowProcess.freePort();
         String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         try (OtlpReceiver collector = new OtlpReceiver(); OrderflowProcess app = new OrderflowProcess(work)) {
             app.with("orderflow.otel.endpoint", collector.endpoint())
@@ -55,13 +55,11 @@ class TracesAcrossAKillIT {
             OrderflowProcess.drop(app.dataDir().resolve("stock/inbox"), "stock.csv", "sku,quantity\nK-1,5\n");
             await().atMost(TIMEOUT).until(() -> Files.exists(app.dataDir().resolve("stock/done/stock.csv")));
             // an order over HTTP with its sender's traceparent, so the whole trace has a known id
-            var sent = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                            java.net.URI.create("http://127.0.0.1:" + app.httpPort + "/api/orders"))
-                    .header("Content-Type", "application/json").header("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                            "{\"orderId\":\"K1\",\"customer\":{\"email\":\"k@example.com\"},\"lines\":[{\"sku\":\"K-1\",\"quantity\":1}]}"))
-                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-            assertThat(sent.statusCode()).as(sent.body()).isEqualTo(201);
+            // (the client fails unless the answer is 201: the order and its OrderPlaced committed)
+            try (OrderClient client = OrderClient.open("http", "tcp://127.0.0.1:" + app.brokerPort, app.httpPort)) {
+                client.send("{\"orderId\":\"K1\",\"customer\":{\"email\":\"k@example.com\"},\"lines\":[{\"sku\":\"K-1\",\"quantity\":1}]}",
+                        "00-" + traceId + "-00f067aa0ba902b7-01");
+            }
 
             // the email service recorded the notification; the send failed, the mail server being down
             await().atMost(TIMEOUT).until(() -> named(collector.spansOf("K1"), "email process StockReserved").size() == 1
@@ -98,11 +96,5 @@ class TracesAcrossAKillIT {
 
     private static List<Received> named(List<Received> spans, String name) {
         return spans.stream().filter(s -> s.name().equals(name)).toList();
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
