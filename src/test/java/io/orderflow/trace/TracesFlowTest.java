@@ -186,6 +186,10 @@ class TracesFlowTest extends FlowTestSupport {
         drop("orders", id + ".json", order(id, "otr@example.com", sku, "1"));
         awaitNotified(id);
         Map<String, Received> path = awaitPath(id);
+        // a replay takes the events marked published; the relays mark them shortly after their publish
+        for (String outbox : List.of("order_outbox", "stock_outbox", "email_outbox")) {
+            await().atMost(TIMEOUT).until(() -> count("SELECT COUNT(*) FROM " + outbox + " WHERE order_id = ? AND published_at IS NOT NULL", id) == 1);
+        }
 
         HttpResponse<String> replayed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + httpPort + "/admin/replay")).header("Authorization", "Bearer " + TOKEN)
