@@ -29,7 +29,7 @@ public final class DeadLetters {
     }
 
     /** A span in the order's trace, the child of the span that published the event, saying it was parked and why. */
-    private static void traced(Exchange exchange, String reason, Object queue) {
+    private static void traced(Exchange exchange, String reason, Object queue, int attempts) {
         OrderTraces tracing = OrderTraces.current();
         if (!tracing.enabled()) {
             return;
@@ -39,8 +39,7 @@ public final class DeadLetters {
                 in.getHeader("eventId", String.class), in.getHeader("eventType", String.class),
                 in.getHeader(TraceContext.TRACEPARENT, String.class))))) {
             spans.attribute(0, "orderflow.dead_letter.from", String.valueOf(queue));
-            spans.failed(0, reason, "parked on orderflow.dead-letter after " + in.getHeader("JMSXDeliveryCount", 1, Integer.class)
-                    + " attempt(s), for an operator to retry or discard");
+            spans.failed(0, reason, "parked on orderflow.dead-letter after " + attempts + " attempt(s), for an operator to retry or discard");
         }
     }
 
@@ -52,9 +51,10 @@ public final class DeadLetters {
         exchange.getIn().setHeader("failedQueue", String.valueOf(queue));
         exchange.getIn().setHeader("failedRoute", exchange.getFromRouteId());
         exchange.getIn().setHeader("failedAt", Instant.now().toString());
-        exchange.getIn().setHeader("deliveryAttempts", exchange.getIn().getHeader("JMSXDeliveryCount", 1, Integer.class));
+        int attempts = exchange.getIn().getHeader("JMSXDeliveryCount", 1, Integer.class);
+        exchange.getIn().setHeader("deliveryAttempts", attempts);
         parked.increment();
-        traced(exchange, reason, queue);
+        traced(exchange, reason, queue, attempts);
         LOG.error("Parking event {} (order {}) from {} on orderflow.dead-letter after {} attempts: {}",
                 exchange.getIn().getHeader("eventId"), exchange.getIn().getHeader("orderId"), queue,
                 exchange.getIn().getHeader("JMSXDeliveryCount"), reason);
