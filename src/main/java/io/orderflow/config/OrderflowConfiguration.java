@@ -83,6 +83,7 @@ public final class OrderflowConfiguration implements CamelConfiguration {
     private Database database;
     private StopDeadline deadline;
     private Warmup.Result warmup;
+    private Warmup.Result connectedWarmup;
 
     /** A stop of the process is bounded by this deadline, which knows what to name and stop at the bound. */
     public OrderflowConfiguration stopWithin(StopDeadline deadline) {
@@ -98,6 +99,11 @@ public final class OrderflowConfiguration implements CamelConfiguration {
     /** What the start-up warm-up did, once configured (tests read it). */
     public Warmup.Result warmup() {
         return warmup;
+    }
+
+    /** What the warm-up with the broker and database did (null with an external broker), once configured (tests read it). */
+    public Warmup.Result connectedWarmup() {
+        return connectedWarmup;
     }
 
     /** Bind under "metricsRegistry" before Camel starts, so that /observe/metrics shows orderflow's meters. */
@@ -171,6 +177,11 @@ public final class OrderflowConfiguration implements CamelConfiguration {
             // survive a broker restart or failover, onto whichever server of the URL serves
             Reconnection.apply(connectionFactory, settings.brokerUrl());
             LOG.info("Broker client: {}", Reconnection.describe());
+        }
+        if (settings.brokerEmbedded()) {
+            // the broker's and the database's clients, and the broker's own code, before the first real order
+            connectedWarmup = Warmup.connected(settings.getLong("orderflow.startup.connected-warmup-ms"), format, connectionFactory,
+                    brokerUser, brokerPassword, db);
         }
         // built with its connection factory, never from a lone ConnectionFactory bean
         context.addComponent("jms-batch", new BatchJmsComponent(connectionFactory, brokerUser, brokerPassword));

@@ -1,6 +1,7 @@
 package io.orderflow.config;
 
 import io.orderflow.order.OrderFormat;
+import org.apache.activemq.artemis.jms.client.ActiveMQConnectionFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +40,18 @@ class WarmupTest {
         assertThat(Files.exists(dir.resolve("data"))).as("no data folder, mail folder or file made").isFalse();
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files).isEmpty();
+        }
+    }
+
+    @Test
+    void should_end_the_warm_up_with_the_broker_with_the_reason_when_the_broker_cannot_be_reached() {
+        // nobody listens on port 9: the start goes on, with the reason in the result (and a WARN line)
+        try (ActiveMQConnectionFactory unreachable = new ActiveMQConnectionFactory("tcp://127.0.0.1:9?reconnectAttempts=0")) {
+            Warmup.Result result = Warmup.connected(5_000, new OrderFormat(), unreachable, "", "", null);
+
+            assertThat(result.failure()).isNotNull();
+            assertThat(result.orders()).isZero();
+            assertThat(result.elapsedMs()).isLessThan(5_000);
         }
     }
 

@@ -52,6 +52,7 @@ public final class OrderflowProcess implements AutoCloseable {
         settings.put("orderflow.retry.max-delay-ms", "500");
         // a test's start need not wait for the warm-up; the bench and the README's tour run it
         settings.put("orderflow.startup.warmup-ms", "0");
+        settings.put("orderflow.startup.connected-warmup-ms", "0");
     }
 
     public OrderflowProcess with(String key, String value) {

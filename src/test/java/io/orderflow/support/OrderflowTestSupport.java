@@ -70,6 +70,7 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
             o.put("orderflow.http.read-timeout-ms", "1500");
             // WarmupTest and the tests that run the jar on its defaults cover it
             o.put("orderflow.startup.warmup-ms", "0");
+            o.put("orderflow.startup.connected-warmup-ms", "0");
             o.putAll(settingsOverrides());
             settings = Settings.load(Map.of(), new Properties(), o);
             Preflight.check(settings);
