@@ -127,10 +127,7 @@ public final class Warmup {
                 // batches of one to four: a trickle's paths and a small backlog's
                 int batch = (int) (round % 4) + 1;
                 for (int i = 0; i < batch; i++) {
-                    String json = "{\"orderId\": \"WARMUP-" + events + "\", \"customer\": {\"name\": \"Warm Up\", \"email\": "
-                            + "\"warmup@example.com\"}, \"lines\": [{\"sku\": \"BOOK-42\", \"quantity\": 1}]}";
-                    Event placed = OrderIntake.placed(format.parse(json.getBytes(StandardCharsets.UTF_8)).get(0), Instant.now(),
-                            TraceContext.newTraceId());
+                    Event placed = placed(format, events);
                     String payload = EventJson.write(placed);
                     TextMessage message = sending.createTextMessage(payload);
                     EventHeaders.set(message, placed.eventId(), placed.type(), placed.orderId(), payload);
@@ -170,15 +167,20 @@ public final class Warmup {
     /** One lone order's in-memory path; every other order is out of stock, so both notifications are rehearsed. */
     private void rehearse(long n) throws Exception {
         boolean fits = n % 2 == 0;
-        String json = "{\"orderId\": \"WARMUP-" + n + "\", \"customer\": {\"name\": \"Warm Up\", \"email\": \"warmup"
-                + (n % 100) + "@example.com\"}, \"lines\": [{\"sku\": \"BOOK-42\", \"quantity\": " + (1 + n % 3)
-                + "}, {\"sku\": \"" + (fits ? "PEN-1" : "NOT-STOCKED") + "\", \"quantity\": 5}]}";
-        List<Order> orders = format.parse(json.getBytes(StandardCharsets.UTF_8));
-        Event placed = EventJson.read(EventJson.write(OrderIntake.placed(orders.get(0), Instant.now(), TraceContext.newTraceId())));
+        Event placed = EventJson.read(EventJson.write(placed(format, n)));
         Event decision = StockReservation.decide(placed, new HashMap<>(LEVELS), new ArrayList<>());
         if (fits != Event.STOCK_RESERVED.equals(decision.type())) {
             throw new IllegalStateException("made-up order " + n + " was decided " + decision.type());
         }
         mail.rehearse(EventJson.read(EventJson.write(decision)));
+    }
+
+    /** Made-up order n's OrderPlaced: an even n fits the made-up stock levels, an odd one asks for a SKU not stocked. */
+    private static Event placed(OrderFormat format, long n) {
+        String json = "{\"orderId\": \"WARMUP-" + n + "\", \"customer\": {\"name\": \"Warm Up\", \"email\": \"warmup"
+                + (n % 100) + "@example.com\"}, \"lines\": [{\"sku\": \"BOOK-42\", \"quantity\": " + (1 + n % 3)
+                + "}, {\"sku\": \"" + (n % 2 == 0 ? "PEN-1" : "NOT-STOCKED") + "\", \"quantity\": 5}]}";
+        List<Order> orders = format.parse(json.getBytes(StandardCharsets.UTF_8));
+        return OrderIntake.placed(orders.get(0), Instant.now(), TraceContext.newTraceId());
     }
 }

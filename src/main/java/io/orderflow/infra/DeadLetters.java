@@ -57,6 +57,6 @@ public final class DeadLetters {
         traced(exchange, reason, queue, attempts);
         LOG.error("Parking event {} (order {}) from {} on orderflow.dead-letter after {} attempts: {}",
                 exchange.getIn().getHeader("eventId"), exchange.getIn().getHeader("orderId"), queue,
-                exchange.getIn().getHeader("JMSXDeliveryCount"), reason);
+                attempts, reason);
     }
 }
