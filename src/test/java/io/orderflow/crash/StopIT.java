@@ -55,7 +55,7 @@ class StopIT {
 
     @Test
     void should_stop_within_its_bound_with_the_broker_down_and_lose_no_order() throws Exception {
-        int brokerPort = freePort();
+        int brokerPort = OrderflowProcess.freePort();
         Settings brokerSettings = Settings.load(Map.of(), new Properties(), Map.of(
                 "orderflow.data-dir", work.resolve("broker").toString(), "orderflow.broker.listen", "tcp://127.0.0.1:" + brokerPort));
         EmbeddedBroker broker = new EmbeddedBroker(brokerSettings);
@@ -141,12 +141,6 @@ class StopIT {
 
     private static boolean settled(OrderflowProcess app, String prefix, int n) {
         return IntStream.range(0, n).allMatch(i -> app.settled(prefix + i));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     /** A mail server that accepts connections and never says a word. */

@@ -5,6 +5,7 @@ import com.icegreen.greenmail.util.ServerSetup;
 import io.orderflow.contract.EventSchemas;
 import io.orderflow.outbox.Event;
 import io.orderflow.support.FlowTestSupport;
+import io.orderflow.support.OrderflowProcess;
 import io.orderflow.support.RefusingSmtpProxy;
 import jakarta.mail.MessagingException;
 import org.junit.jupiter.api.AfterAll;
@@ -43,7 +44,7 @@ abstract class MailRefusalContract extends FlowTestSupport {
     @Override
     protected Map<String, String> settingsOverrides() {
         try {
-            ServerSetup setup = new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
+            ServerSetup setup = new ServerSetup(OrderflowProcess.freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
             smtp = new GreenMail(setup);
             smtp.start();
             policy = new RefusingSmtpProxy(setup.getPort());

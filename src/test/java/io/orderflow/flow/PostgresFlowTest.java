@@ -3,6 +3,7 @@ package io.orderflow.flow;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.GreenMailUtil;
 import com.icegreen.greenmail.util.ServerSetup;
+import io.orderflow.support.OrderflowProcess;
 import io.orderflow.support.TestPostgres;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
@@ -33,7 +34,7 @@ class PostgresFlowTest extends FlowContract {
     protected Map<String, String> settingsOverrides() {
         postgres = TestPostgres.create();
         try {
-            smtpSetup = new ServerSetup(freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
+            smtpSetup = new ServerSetup(OrderflowProcess.freePort(), "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -44,8 +43,8 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
         if (settings == null) {
             try {
                 dataDir = Files.createTempDirectory("orderflow-test-");
-                httpPort = freePort();
-                brokerPort = freePort();
+                httpPort = OrderflowProcess.freePort();
+                brokerPort = OrderflowProcess.freePort();
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
@@ -115,12 +114,6 @@ public abstract class OrderflowTestSupport extends CamelMainTestSupport {
             try (Stream<Path> files = Files.walk(dataDir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
-        }
-    }
-
-    protected static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

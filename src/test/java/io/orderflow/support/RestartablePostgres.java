@@ -48,7 +48,7 @@ public final class RestartablePostgres implements AutoCloseable {
 
     /** initdb in dir, started, with the database created. */
     public static RestartablePostgres create(Path dir, String database) throws IOException, InterruptedException, SQLException {
-        RestartablePostgres pg = new RestartablePostgres(PostgresPair.binaries(), dir, freePort());
+        RestartablePostgres pg = new RestartablePostgres(PostgresPair.binaries(), dir, OrderflowProcess.freePort());
         Process initdb = pg.command(pg.bin.resolve("initdb").toString(), "-D", pg.data.toString(), "-U", "postgres", "-A", "trust",
                 "-E", "UTF-8").redirectErrorStream(true).redirectOutput(dir.resolve("initdb.log").toFile()).start();
         if (!initdb.waitFor(120, TimeUnit.SECONDS) || initdb.exitValue() != 0) {
@@ -99,12 +99,6 @@ public final class RestartablePostgres implements AutoCloseable {
         }
         command.addAll(List.of(args));
         return new ProcessBuilder(command);
-    }
-
-    private static int freePort() throws IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     @Override

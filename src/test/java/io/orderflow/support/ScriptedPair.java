@@ -1,7 +1,6 @@
 package io.orderflow.support;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -28,8 +27,8 @@ abstract class ScriptedPair implements AutoCloseable {
         this.script = Path.of("examples/ha", script).toAbsolutePath();
         this.secondPortVariable = secondPortVariable;
         this.dir = dir;
-        this.primaryPort = freePort();
-        this.secondPort = freePort();
+        this.primaryPort = OrderflowProcess.freePort();
+        this.secondPort = OrderflowProcess.freePort();
     }
 
     /** The script with these arguments and the pair's ports, plus what {@link #environment} adds. */
@@ -80,12 +79,6 @@ abstract class ScriptedPair implements AutoCloseable {
     public void close() throws InterruptedException {
         for (String side : List.copyOf(running.keySet())) {
             kill(side);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }
